@@ -1,0 +1,157 @@
+/*
+ * src/wasm/wasm.h: the core WebAssembly binary reader.
+ *
+ * bt_wasm_parse() decodes and validates a core module's sections into a
+ * bt_wasm_module_t: types, imports, functions, tables, memories, globals,
+ * exports, start, elements, data, data count and custom sections. Errors name
+ * the byte offset and the section. Function bodies are checked for structure
+ * (sizes, locals, terminating `end`); instruction-level type checking is left
+ * to wasm2c, whose messages the engine forwards. The reader is reused by the
+ * component loader for embedded core modules.
+ */
+#ifndef BT_WASM_H
+#define BT_WASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "baton/error.h"
+#include "util/common.h"
+
+typedef enum {
+  BT_WASM_I32 = 0x7f,
+  BT_WASM_I64 = 0x7e,
+  BT_WASM_F32 = 0x7d,
+  BT_WASM_F64 = 0x7c,
+  BT_WASM_V128 = 0x7b,
+  BT_WASM_FUNCREF = 0x70,
+  BT_WASM_EXTERNREF = 0x6f,
+} bt_wasm_valtype_t;
+
+typedef enum {
+  BT_WASM_EXTERN_FUNC = 0,
+  BT_WASM_EXTERN_TABLE = 1,
+  BT_WASM_EXTERN_MEMORY = 2,
+  BT_WASM_EXTERN_GLOBAL = 3,
+  BT_WASM_EXTERN_TAG = 4,
+} bt_wasm_externkind_t;
+
+typedef struct {
+  uint32_t nparams, nresults;
+  uint8_t *params;  /* bt_wasm_valtype_t values */
+  uint8_t *results;
+} bt_wasm_functype_t;
+
+typedef struct {
+  uint64_t min, max;
+  bool has_max, shared, is64;
+} bt_wasm_limits_t;
+
+typedef struct {
+  uint8_t elemtype; /* BT_WASM_FUNCREF or BT_WASM_EXTERNREF */
+  bt_wasm_limits_t limits;
+} bt_wasm_tabletype_t;
+
+typedef struct {
+  uint8_t valtype;
+  bool mutable_;
+} bt_wasm_globaltype_t;
+
+typedef struct {
+  char *module, *name; /* NUL-terminated, validated UTF-8 */
+  bt_wasm_externkind_t kind;
+  union {
+    uint32_t func_type; /* type index */
+    bt_wasm_tabletype_t table;
+    bt_wasm_limits_t memory;
+    bt_wasm_globaltype_t global;
+  } u;
+} bt_wasm_import_t;
+
+typedef struct {
+  char *name;
+  bt_wasm_externkind_t kind;
+  uint32_t index; /* in the kind's index space (imports first) */
+} bt_wasm_export_t;
+
+typedef struct {
+  char *name;
+  const uint8_t *data; /* points into the bytes given to bt_wasm_parse */
+  size_t size;
+  size_t offset; /* file offset of the payload */
+} bt_wasm_custom_t;
+
+typedef struct {
+  uint32_t passive_or_active; /* 0 active, 1 passive, 2 declarative */
+  uint32_t memory_or_table;
+  size_t offset; /* file offset of the segment */
+} bt_wasm_segment_t;
+
+typedef struct bt_wasm_module {
+  bt_wasm_functype_t *types;
+  uint32_t ntypes;
+  bt_wasm_import_t *imports;
+  uint32_t nimports;
+  uint32_t nimported_funcs, nimported_tables, nimported_memories,
+      nimported_globals;
+  uint32_t *func_types; /* type index of each *defined* function */
+  uint32_t nfuncs;      /* defined functions */
+  bt_wasm_tabletype_t *tables; /* defined tables */
+  uint32_t ntables;
+  bt_wasm_limits_t *memories; /* defined memories */
+  uint32_t nmemories;
+  bt_wasm_globaltype_t *globals; /* defined globals */
+  uint32_t nglobals;
+  bt_wasm_export_t *exports;
+  uint32_t nexports;
+  bool has_start;
+  uint32_t start;
+  bt_wasm_segment_t *elems;
+  uint32_t nelems;
+  bt_wasm_segment_t *datas;
+  uint32_t ndatas;
+  bool has_datacount;
+  uint32_t datacount;
+  bt_wasm_custom_t *customs;
+  uint32_t ncustoms;
+} bt_wasm_module_t;
+
+/* Parses and validates a core module. bytes are borrowed and must outlive the
+ * module (custom sections point into them). On success *out owns a module to
+ * free with bt_wasm_module_free(). On failure returns an error whose message
+ * names the byte offset and section, e.g. "offset 0x1a: type section: ...". */
+BT_HIDDEN baton_error_t *bt_wasm_parse(const uint8_t *bytes, size_t len,
+                                       bt_wasm_module_t **out);
+
+BT_HIDDEN void bt_wasm_module_free(bt_wasm_module_t *m);
+
+/* Returns the type of function `funcidx` in the function index space
+ * (imported functions first), or NULL when out of range. */
+BT_HIDDEN const bt_wasm_functype_t *bt_wasm_func_type(const bt_wasm_module_t *m,
+                                                      uint32_t funcidx);
+
+/* Returns the export with this name, or NULL. */
+BT_HIDDEN const bt_wasm_export_t *bt_wasm_find_export(const bt_wasm_module_t *m,
+                                                      const char *name);
+
+/* Returns the first custom section with this name, or NULL. */
+BT_HIDDEN const bt_wasm_custom_t *bt_wasm_find_custom(const bt_wasm_module_t *m,
+                                                      const char *name);
+
+/* Returns a static name such as "i32" for a value type. */
+BT_HIDDEN const char *bt_wasm_valtype_name(uint8_t t);
+
+/* Writes a signature such as "(i32, i32) -> i32" into buf. */
+BT_HIDDEN void bt_wasm_functype_str(const bt_wasm_functype_t *t, char *buf,
+                                    size_t size);
+
+/* Reads an unsigned LEB128 of at most `bits` bits at *pos (< end). Returns
+ * false on truncation or overlong/oversized encodings. Shared with the
+ * component reader. */
+BT_HIDDEN bool bt_wasm_read_uleb(const uint8_t **pos, const uint8_t *end,
+                                 unsigned bits, uint64_t *out);
+BT_HIDDEN bool bt_wasm_read_sleb(const uint8_t **pos, const uint8_t *end,
+                                 unsigned bits, int64_t *out);
+
+#endif
