@@ -1,3 +1,201 @@
-/* src/cli/main.c: placeholder until the CLI lands. */
+/*
+ * src/cli/main.c: the `baton` command-line tool's entry point: dispatches
+ * subcommands and holds the helpers shared by them (option scanning, value
+ * literals and formatting).
+ */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
-int main(void) { fprintf(stderr, "baton: not built yet\n"); return 2; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: baton <command> [options] [args]\n"
+          "\n"
+          "commands:\n"
+          "  call FILE.wasm [EXPORT] [ARGS...]  instantiate a module and call an export\n"
+          "      --timeout MS        per-call deadline\n"
+          "      --max-memory BYTES  linear memory limit (K, M, G suffixes)\n"
+          "      --repeat N          N fresh instance+call cycles; median on stderr\n"
+          "  compile FILE.wasm...    compile ahead of time into the cache\n"
+          "  inspect FILE.wasm       show imports, exports, memories, custom sections\n"
+          "  version                 print the version\n"
+          "  help                    this text\n"
+          "\n"
+          "exit status: 0 success; 1 guest trap, deadline or non-zero guest exit;\n"
+          "             2 usage, load, link or compile error\n");
+}
+
+static bool is_number_like(const char *s) {
+  if (s[0] != '-') return false;
+  return (s[1] >= '0' && s[1] <= '9') || s[1] == '.' || !strcmp(s, "-inf") || !strcmp(s, "-nan") ||
+         !strcmp(s, "-infinity");
+}
+
+int cli_parse(int argc, char **argv, cli_opt_t *opts, size_t nopts, char **pos) {
+  int npos = 0;
+  bool only_pos = false;
+  for (int i = 0; i < argc; i++) {
+    char *a = argv[i];
+    if (only_pos || a[0] != '-' || a[1] == 0 || is_number_like(a)) {
+      pos[npos++] = a;
+      continue;
+    }
+    if (!strcmp(a, "--")) {
+      only_pos = true;
+      continue;
+    }
+    cli_opt_t *o = NULL;
+    const char *inline_val = NULL;
+    if (a[1] == '-') {
+      const char *name = a + 2;
+      const char *eq = strchr(name, '=');
+      size_t n = eq ? (size_t)(eq - name) : strlen(name);
+      for (size_t k = 0; k < nopts; k++)
+        if (strlen(opts[k].name) == n && !strncmp(opts[k].name, name, n)) o = &opts[k];
+      if (eq) inline_val = eq + 1;
+    } else if (a[2] == 0) {
+      for (size_t k = 0; k < nopts; k++)
+        if (opts[k].short_name == a[1]) o = &opts[k];
+    }
+    if (!o) {
+      fprintf(stderr, "baton: unknown option %s (see `baton help`)\n", a);
+      return -1;
+    }
+    if (o->has_value) {
+      if (inline_val) {
+        o->value = inline_val;
+      } else if (i + 1 < argc) {
+        o->value = argv[++i];
+      } else {
+        fprintf(stderr, "baton: option %s needs a value\n", a);
+        return -1;
+      }
+    } else {
+      if (inline_val) {
+        fprintf(stderr, "baton: option --%s takes no value\n", o->name);
+        return -1;
+      }
+      o->value = "1";
+    }
+  }
+  return npos;
+}
+
+const char *cli_get(const cli_opt_t *opts, size_t nopts, const char *name) {
+  for (size_t k = 0; k < nopts; k++)
+    if (!strcmp(opts[k].name, name)) return opts[k].value;
+  return NULL;
+}
+
+bool cli_parse_size(const char *s, uint64_t *out) {
+  if (!s || !*s || *s == '-') return false;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s) return false;
+  uint64_t mul = 1;
+  if (*end == 'k' || *end == 'K') mul = 1024, end++;
+  else if (*end == 'm' || *end == 'M') mul = 1024 * 1024, end++;
+  else if (*end == 'g' || *end == 'G') mul = 1024ull * 1024 * 1024, end++;
+  if (*end == 'i' || *end == 'I') end++;
+  if (*end == 'b' || *end == 'B') end++;
+  if (*end) return false;
+  if (v > UINT64_MAX / mul) return false;
+  *out = v * mul;
+  return true;
+}
+
+/* Parses a signed or unsigned integer literal (decimal or 0x hex) that fits
+ * in `bits` bits either way. */
+static bool parse_int(const char *s, unsigned bits, int64_t *out) {
+  char *end;
+  errno = 0;
+  if (s[0] == '-') {
+    long long v = strtoll(s, &end, 0);
+    if (errno || *end || end == s) return false;
+    if (bits == 32 && v < INT32_MIN) return false;
+    *out = v;
+    return true;
+  }
+  if (s[0] == '+') s++;
+  if (s[0] == '-' || s[0] == '+') return false;
+  unsigned long long v = strtoull(s, &end, 0);
+  if (errno || *end || end == s) return false;
+  if (bits == 32 && v > UINT32_MAX) return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+bool cli_parse_val(const char *s, baton_valkind_t kind, baton_val_t *out) {
+  out->kind = kind;
+  int64_t i;
+  char *end;
+  switch (kind) {
+    case BATON_I32:
+      if (!parse_int(s, 32, &i)) return false;
+      out->of.i32 = (int32_t)(uint32_t)i;
+      return true;
+    case BATON_I64:
+      if (!parse_int(s, 64, &i)) return false;
+      out->of.i64 = i;
+      return true;
+    case BATON_F32:
+      errno = 0;
+      out->of.f32 = strtof(s, &end);
+      return *s && !*end;
+    case BATON_F64:
+      errno = 0;
+      out->of.f64 = strtod(s, &end);
+      return *s && !*end;
+  }
+  return false;
+}
+
+void cli_print_val(const baton_val_t *v, char *buf, size_t size) {
+  double d = v->kind == BATON_F32 ? v->of.f32 : v->of.f64;
+  switch (v->kind) {
+    case BATON_I32: snprintf(buf, size, "%d", v->of.i32); return;
+    case BATON_I64: snprintf(buf, size, "%lld", (long long)v->of.i64); return;
+    case BATON_F32:
+    case BATON_F64:
+      if (isnan(d)) { snprintf(buf, size, "%snan", signbit(d) ? "-" : ""); return; }
+      if (isinf(d)) { snprintf(buf, size, "%sinf", d < 0 ? "-" : ""); return; }
+      for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, d);
+        if (v->kind == BATON_F32 ? strtof(buf, NULL) == v->of.f32 : strtod(buf, NULL) == d) return;
+      }
+      return;
+  }
+}
+
+int cli_fail(baton_error_t *err) {
+  fprintf(stderr, "baton: %s\n", baton_error_message(err));
+  baton_error_delete(err);
+  return BT_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return BT_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "call")) return cmd_call(argc - 2, argv + 2);
+  if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2);
+  if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    printf("baton %s\n", baton_version());
+    return BT_EXIT_OK;
+  }
+  if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    usage(stdout);
+    return BT_EXIT_OK;
+  }
+  fprintf(stderr, "baton: unknown command `%s`\n", cmd);
+  usage(stderr);
+  return BT_EXIT_USAGE;
+}

@@ -3,6 +3,7 @@
  * code plus a heap message; when even that allocation fails a static
  * out-of-memory object is returned, which the delete functions recognise.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -142,7 +142,10 @@ BT_HIDDEN const bt_wasm_custom_t *bt_wasm_find_custom(const bt_wasm_module_t *m,
 /* Returns a static name such as "i32" for a value type. */
 BT_HIDDEN const char *bt_wasm_valtype_name(uint8_t t);
 
-/* Writes a signature such as "(i32, i32) -> i32" into buf. */
+/* Writes a signature such as "(i32, i32) -> i32" into buf. Parameters are
+ * always parenthesised; one result is bare, zero or several are
+ * parenthesised ("() -> ()", "(f64) -> (i32, i64)"). Truncates to fit and
+ * always NUL-terminates when size > 0. */
 BT_HIDDEN void bt_wasm_functype_str(const bt_wasm_functype_t *t, char *buf,
                                     size_t size);
 

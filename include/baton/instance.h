@@ -1,0 +1,136 @@
+/*
+ * baton/instance.h: linking host functions to a module's imports, and
+ * running instances.
+ *
+ * A baton_linker_t holds host functions by (module, name). A
+ * baton_instance_pre_t is a module whose imports have been resolved and type
+ * checked against a linker once; instantiating from it costs microseconds,
+ * which is how per-request instances are made. Each instance has its own
+ * linear memory from a resident pool, its own limits, and runs guest code
+ * under a trap frame: a guest fault becomes a baton_trap_t, never a crash.
+ */
+#ifndef BATON_INSTANCE_H
+#define BATON_INSTANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "baton/engine.h"
+#include "baton/error.h"
+#include "baton/module.h"
+#include "baton/trap.h"
+#include "baton/val.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct baton_linker baton_linker_t;
+typedef struct baton_instance_pre baton_instance_pre_t;
+typedef struct baton_instance baton_instance_t;
+
+/* What a host function sees of the instance that called it. Borrowed for
+ * the duration of the host call only. */
+typedef struct baton_caller baton_caller_t;
+
+/* A host function. args/results are sized by the declared type. Return NULL
+ * on success, or a trap (ownership passes to baton) to stop the guest. */
+typedef baton_trap_t *(*baton_host_func_t)(void *env, baton_caller_t *caller,
+                                           const baton_val_t *args,
+                                           baton_val_t *results);
+
+/* Creates an empty linker. Borrows engine. Free with baton_linker_delete(). */
+baton_error_t *baton_linker_new(baton_engine_t *engine, baton_linker_t **out);
+
+/* Frees the linker and runs each host function's finalizer. Instances and
+ * pres made from it keep what they need alive. */
+void baton_linker_delete(baton_linker_t *linker);
+
+/* Defines a host function. Copies module, name and type. env is passed to
+ * fn; finalizer (may be NULL) runs on env when the definition is freed. On
+ * failure nothing is taken (the caller still owns env). Redefining a name is
+ * an error. */
+baton_error_t *baton_linker_define_func(baton_linker_t *linker,
+                                        const char *module, const char *name,
+                                        const baton_functype_t *type,
+                                        baton_host_func_t fn, void *env,
+                                        void (*finalizer)(void *env));
+
+/* Per-instance settings; zero fields take the engine's defaults. */
+typedef struct {
+  uint64_t timeout_ms; /* per-call deadline */
+  uint64_t max_memory; /* bytes of linear memory */
+  const char *name;    /* label for messages and output prefixes (copied) */
+} baton_instance_config_t;
+
+/* Resolves and type-checks module's imports against linker. Borrows both
+ * (the pre keeps its own references). An unresolved import or a type
+ * mismatch is a BATON_ELINK error naming module, name and both signatures.
+ * Free with baton_instance_pre_delete(). */
+baton_error_t *baton_instance_pre_new(baton_linker_t *linker,
+                                      baton_module_t *module,
+                                      baton_instance_pre_t **out);
+void baton_instance_pre_delete(baton_instance_pre_t *pre);
+
+/* Instantiates: allocates memory and tables, applies data and element
+ * segments, runs the start function and a reactor's `_initialize`. If the
+ * guest traps, returns NULL with *trap set (caller owns it; free with
+ * baton_trap_delete()) and *out NULL. On success *out owns the instance;
+ * free with baton_instance_delete(). config may be NULL. */
+baton_error_t *baton_instance_pre_instantiate(baton_instance_pre_t *pre,
+                                              const baton_instance_config_t *config,
+                                              baton_instance_t **out,
+                                              baton_trap_t **trap);
+
+/* Convenience: pre_new + pre_instantiate + pre_delete. */
+baton_error_t *baton_instance_new(baton_linker_t *linker, baton_module_t *module,
+                                  const baton_instance_config_t *config,
+                                  baton_instance_t **out, baton_trap_t **trap);
+
+/* Frees the instance and returns its memory to the pool. */
+void baton_instance_delete(baton_instance_t *instance);
+
+/* Finds an exported function; *index is for baton_instance_call_index().
+ * Returns BATON_ENOT_FOUND if there is no such function export. type (may
+ * be NULL) receives its signature, borrowed from the module. */
+baton_error_t *baton_instance_lookup(baton_instance_t *instance,
+                                     const char *export_name, uint32_t *index,
+                                     baton_functype_t *type);
+
+/* Calls an exported function. args must match its parameter types and
+ * nresults its result count. Returns a host error (wrong arguments, unknown
+ * export) or NULL; when NULL and the guest trapped (including a deadline or
+ * proc_exit), *trap is set and owned by the caller. An instance that trapped
+ * is poisoned: further calls trap with BATON_TRAP_POISONED. */
+baton_error_t *baton_instance_call(baton_instance_t *instance,
+                                   const char *export_name,
+                                   const baton_val_t *args, size_t nargs,
+                                   baton_val_t *results, size_t nresults,
+                                   baton_trap_t **trap);
+baton_error_t *baton_instance_call_index(baton_instance_t *instance,
+                                         uint32_t index,
+                                         const baton_val_t *args, size_t nargs,
+                                         baton_val_t *results, size_t nresults,
+                                         baton_trap_t **trap);
+
+/* Returns the instance's linear memory 0 (borrowed; may move when the guest
+ * grows it) and its size, or NULL if it has none. */
+uint8_t *baton_instance_memory(baton_instance_t *instance, size_t *size);
+
+/* Returns the instance's name (borrowed). */
+const char *baton_instance_name(const baton_instance_t *instance);
+
+/* Returns the calling instance (borrowed). */
+baton_instance_t *baton_caller_instance(baton_caller_t *caller);
+
+/* Returns the calling instance's memory 0, as baton_instance_memory(). */
+uint8_t *baton_caller_memory(baton_caller_t *caller, size_t *size);
+
+/* Returns the module an instance was made from (borrowed). */
+baton_module_t *baton_instance_module(const baton_instance_t *instance);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

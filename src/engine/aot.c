@@ -1,0 +1,272 @@
+/*
+ * src/engine/aot.c: ahead-of-time compilation and the compiled-module cache.
+ *
+ * A module's shared object is found under the cache directory by the
+ * SHA-256 of (wasm bytes, compiler identity, wasm2c identity, compiler
+ * flags, the glue ABI header text). On a miss the module is translated by
+ * wasm2c, the glue is generated, and the C compiler builds a shared object
+ * in a private temporary directory inside the cache, which is then renamed
+ * into place: readers never see a partial file. An flock on `<key>.lock`
+ * makes a second process wait for the first instead of compiling again.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+#include "util/sha256.h"
+
+extern char **environ;
+
+#define BT_AOT_CFLAGS                                                   \
+  "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-DNDEBUG",         \
+      "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1",                            \
+      "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-fno-strict-aliasing", "-w", \
+      "-Wl,-z,defs"
+
+static const char *const k_cflags[] = {BT_AOT_CFLAGS};
+
+/* Creates dir and its parents (mode 0755). */
+static int mkdir_p(const char *dir) {
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return ENAMETOOLONG;
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return errno;
+    *p = '/';
+  }
+  if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return errno;
+  return 0;
+}
+
+/* Writes len bytes to path, returning 0 or an errno. */
+static int write_file(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return errno;
+  size_t n = fwrite(data, 1, len, f);
+  int e = (n != len || ferror(f)) ? EIO : 0;
+  if (fclose(f) != 0 && !e) e = errno;
+  return e;
+}
+
+/* Reads a whole text file (NUL-terminated); caller frees. */
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = bt_malloc(cap);
+  while (buf) {
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (got == 0) break;
+    if (n + 1 == cap) {
+      char *nb = bt_realloc(buf, cap *= 2);
+      if (!nb) { bt_free(buf); buf = NULL; }
+      else buf = nb;
+    }
+  }
+  fclose(f);
+  if (buf) buf[n] = 0;
+  return buf;
+}
+
+/* Removes a flat directory and its files. */
+static void remove_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (d) {
+    struct dirent *e;
+    char path[PATH_MAX];
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      unlink(path);
+    }
+    closedir(d);
+  }
+  rmdir(dir);
+}
+
+/* Runs argv with stdout and stderr appended to log_path. Returns the exit
+ * status, or -1 with errno set if the program could not be started. */
+static int run(char *const argv[], const char *log_path) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    errno = rc;
+    return -1;
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* Returns the last `max` bytes of a log, trimmed, for error messages. */
+static char *log_tail(const char *path, size_t max) {
+  char *text = read_text(path);
+  if (!text) return bt_strdup("(no output)");
+  size_t n = strlen(text);
+  while (n && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = 0;
+  if (n <= max) return text;
+  char *tail = bt_strdup(text + n - max);
+  bt_free(text);
+  return tail;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Computes the cache key of m's bytes under engine's toolchain. */
+static void cache_key(baton_engine_t *engine, const baton_module_t *m, char hex[65]) {
+  bt_sha256_t s;
+  uint8_t digest[32];
+  bt_sha256_init(&s);
+  bt_sha256_update(&s, "baton-aot-v1", 13);
+  bt_sha256_update(&s, m->bytes, m->len);
+  bt_sha256_update(&s, engine->cc_identity, strlen(engine->cc_identity) + 1);
+  bt_sha256_update(&s, engine->wasm2c_identity, strlen(engine->wasm2c_identity) + 1);
+  for (size_t i = 0; i < BT_ARRAY_LEN(k_cflags); i++)
+    bt_sha256_update(&s, k_cflags[i], strlen(k_cflags[i]) + 1);
+  bt_sha256_update(&s, bt_glue_abi_text, strlen(bt_glue_abi_text));
+  bt_sha256_final(&s, digest);
+  bt_sha256_hex(digest, hex);
+}
+
+/* Translates and compiles m inside workdir, leaving workdir/out.so. */
+static baton_error_t *build(baton_engine_t *engine, baton_module_t *m,
+                            const char *workdir) {
+  char wasm_path[PATH_MAX], c_path[PATH_MAX], h_path[PATH_MAX], glue_path[PATH_MAX],
+      abi_path[PATH_MAX], so_path[PATH_MAX], log_path[PATH_MAX];
+  snprintf(wasm_path, sizeof wasm_path, "%s/module.wasm", workdir);
+  snprintf(c_path, sizeof c_path, "%s/module.c", workdir);
+  snprintf(h_path, sizeof h_path, "%s/module.h", workdir);
+  snprintf(glue_path, sizeof glue_path, "%s/glue.c", workdir);
+  snprintf(abi_path, sizeof abi_path, "%s/glue_abi.h", workdir);
+  snprintf(so_path, sizeof so_path, "%s/out.so", workdir);
+  snprintf(log_path, sizeof log_path, "%s/log.txt", workdir);
+
+  int e = write_file(wasm_path, m->bytes, m->len);
+  if (!e) e = write_file(abi_path, bt_glue_abi_text, strlen(bt_glue_abi_text));
+  if (e) return baton_error_new(BATON_ECACHE, "cannot write to cache directory %s: %s",
+                                engine->config.cache_dir, strerror(e));
+
+  char *w2c_argv[] = {"wasm2c", "-n", "m", wasm_path, "-o", c_path, NULL};
+  int rc = run(w2c_argv, log_path);
+  if (rc != 0) {
+    if (rc < 0) return baton_error_new(BATON_ECOMPILE, "cannot run wasm2c: %s (install wabt)", strerror(errno));
+    char *tail = log_tail(log_path, 1500);
+    baton_error_t *err = baton_error_new(BATON_ECOMPILE, "wasm2c rejected the module: %s", tail ? tail : "");
+    bt_free(tail);
+    return err;
+  }
+
+  char *header = read_text(h_path);
+  if (!header) return baton_error_new(BATON_ECOMPILE, "wasm2c produced no header");
+  FILE *gf = fopen(glue_path, "w");
+  if (!gf) {
+    bt_free(header);
+    return baton_error_new(BATON_ECACHE, "cannot write %s: %s", glue_path, strerror(errno));
+  }
+  baton_error_t *err = bt_glue_write(m->wasm, header, gf);
+  bt_free(header);
+  if (fclose(gf) != 0 && !err) err = baton_error_new(BATON_ECACHE, "cannot write %s", glue_path);
+  if (err) return err;
+
+  const char *argv[32];
+  size_t n = 0;
+  argv[n++] = engine->config.cc;
+  for (size_t i = 0; i < BT_ARRAY_LEN(k_cflags); i++) argv[n++] = k_cflags[i];
+  char inc[PATH_MAX + 2];
+  snprintf(inc, sizeof inc, "-I%s", workdir);
+  argv[n++] = inc;
+  argv[n++] = glue_path;
+  argv[n++] = "-o";
+  argv[n++] = so_path;
+  argv[n] = NULL;
+  rc = run((char *const *)argv, log_path);
+  if (rc != 0) {
+    if (rc < 0)
+      return baton_error_new(BATON_ECOMPILE, "cannot run the C compiler `%s`: %s",
+                             engine->config.cc, strerror(errno));
+    char *tail = log_tail(log_path, 1500);
+    err = baton_error_new(BATON_ECOMPILE, "C compiler `%s` failed (exit %d): %s",
+                          engine->config.cc, rc, tail ? tail : "");
+    bt_free(tail);
+    return err;
+  }
+  return NULL;
+}
+
+baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
+  const char *dir = engine->config.cache_dir;
+  int e = mkdir_p(dir);
+  if (e || access(dir, W_OK) != 0)
+    return baton_error_new(BATON_ECACHE,
+                           "cache directory %s is not usable: %s (set BATON_CACHE_DIR "
+                           "to a writable directory)",
+                           dir, strerror(e ? e : errno));
+  char key[65], final_path[PATH_MAX], lock_path[PATH_MAX];
+  cache_key(engine, m, key);
+  snprintf(final_path, sizeof final_path, "%s/%s.so", dir, key);
+  snprintf(lock_path, sizeof lock_path, "%s/%s.lock", dir, key);
+
+  m->so_path = bt_strdup(final_path);
+  if (!m->so_path) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  if (access(final_path, R_OK) == 0) {
+    m->cache_hit = true;
+    return NULL;
+  }
+
+  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0)
+    return baton_error_new(BATON_ECACHE, "cannot create lock %s: %s", lock_path, strerror(errno));
+  while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  baton_error_t *err = NULL;
+  if (access(final_path, R_OK) == 0) {
+    m->cache_hit = true; /* another process compiled it while we waited */
+  } else {
+    double t0 = now_seconds();
+    char workdir[PATH_MAX];
+    snprintf(workdir, sizeof workdir, "%s/tmp-%s-XXXXXX", dir, key);
+    if (!mkdtemp(workdir)) {
+      err = baton_error_new(BATON_ECACHE, "cannot create %s: %s", workdir, strerror(errno));
+    } else {
+      err = build(engine, m, workdir);
+      if (!err) {
+        char so[PATH_MAX];
+        snprintf(so, sizeof so, "%s/out.so", workdir);
+        if (rename(so, final_path) != 0)
+          err = baton_error_new(BATON_ECACHE, "cannot move %s into the cache: %s", so, strerror(errno));
+      }
+      if (!err || !getenv("BATON_KEEP_AOT")) remove_dir(workdir);
+      else err = baton_error_wrap(err, "work files kept in %s", workdir);
+    }
+    m->compile_seconds = now_seconds() - t0;
+  }
+  flock(lock, LOCK_UN);
+  close(lock);
+  return err;
+}

@@ -1,0 +1,268 @@
+/*
+ * src/engine/glue.c: generates the glue C file compiled together with
+ * wasm2c's output into one shared object per module.
+ *
+ * The glue #includes the generated module.c (one translation unit, so the
+ * compiler can inline exports into their thunks), defines every wasm_rt_*
+ * function as a forwarder into the runtime table (glue_abi.h), turns each
+ * function import into a trampoline that packs its arguments and calls
+ * rt->call_import, writes one thunk per function export that unpacks
+ * arguments and calls the wasm2c export, and publishes the descriptor
+ * `baton_glue_module`. Names follow wasm2c 1.0.32's mangling: `Z_<module>Z_<name>`
+ * with every byte other than [A-Za-y0-9_] written as Z<two hex digits>.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+void bt_glue_mangle(const char *s, char *buf, size_t size) {
+  size_t n = strlen(buf);
+  for (const unsigned char *p = (const unsigned char *)s; *p && n + 4 < size; p++) {
+    if ((isalnum(*p) && *p != 'Z') || *p == '_') {
+      buf[n++] = (char)*p;
+    } else {
+      n += (size_t)snprintf(buf + n, size - n, "Z%02X", *p);
+    }
+  }
+  buf[n] = 0;
+}
+
+/* Returns the C type wasm2c uses for a value type, or NULL if unsupported. */
+static const char *ctype_of(uint8_t t) {
+  switch (t) {
+    case BT_WASM_I32: return "u32";
+    case BT_WASM_I64: return "u64";
+    case BT_WASM_F32: return "f32";
+    case BT_WASM_F64: return "f64";
+    default: return NULL;
+  }
+}
+
+/* Returns the bt_glue_val_t member for a value type. */
+static const char *member_of(uint8_t t) {
+  switch (t) {
+    case BT_WASM_I32: return "i32";
+    case BT_WASM_I64: return "i64";
+    case BT_WASM_F32: return "f32";
+    default: return "f64";
+  }
+}
+
+/* Returns wasm2c's one-letter code for a type in multi-value struct names. */
+static char multi_code(uint8_t t) {
+  switch (t) {
+    case BT_WASM_I32: return 'i';
+    case BT_WASM_I64: return 'j';
+    case BT_WASM_F32: return 'f';
+    default: return 'd';
+  }
+}
+
+static baton_error_t *check_sig(const bt_wasm_functype_t *ft, const char *what,
+                                const char *mod, const char *name) {
+  for (uint32_t i = 0; i < ft->nparams + ft->nresults; i++) {
+    uint8_t t = i < ft->nparams ? ft->params[i] : ft->results[i - ft->nparams];
+    if (!ctype_of(t)) {
+      char sig[256];
+      bt_wasm_functype_str(ft, sig, sizeof sig);
+      return baton_error_new(BATON_EUNSUPPORTED,
+                             "%s %s%s\"%s\" has type %s: %s values cannot cross "
+                             "the host boundary",
+                             what, mod ? mod : "", mod ? "." : "", name, sig,
+                             bt_wasm_valtype_name(t));
+    }
+  }
+  return NULL;
+}
+
+baton_error_t *bt_glue_check(const bt_wasm_module_t *w) {
+  for (uint32_t i = 0; i < w->nimports; i++) {
+    const bt_wasm_import_t *im = &w->imports[i];
+    if (im->kind != BT_WASM_EXTERN_FUNC) {
+      static const char *kinds[] = {"function", "table", "memory", "global", "tag"};
+      return baton_error_new(BATON_EUNSUPPORTED,
+                             "import %s.%s: imported %ss are not supported; "
+                             "only function imports can be bound",
+                             im->module, im->name, kinds[im->kind]);
+    }
+    baton_error_t *e = check_sig(&w->types[im->u.func_type], "import", im->module, im->name);
+    if (e) return e;
+  }
+  if (w->nmemories > 1)
+    return baton_error_new(BATON_EUNSUPPORTED,
+                           "module defines %u memories; multi-memory is not supported",
+                           w->nmemories);
+  for (uint32_t i = 0; i < w->nexports; i++) {
+    const bt_wasm_export_t *ex = &w->exports[i];
+    if (ex->kind != BT_WASM_EXTERN_FUNC) continue;
+    baton_error_t *e = check_sig(bt_wasm_func_type(w, ex->index), "export", NULL, ex->name);
+    if (e) return e;
+  }
+  return NULL;
+}
+
+/* Writes s as a C string literal. */
+static void put_cstring(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p < 0x20 || *p >= 0x7f) fprintf(f, "\\%03o", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+/* Writes the C return type of a function type: void, a scalar, or wasm2c's
+ * struct wasm_multi_<codes>. */
+static void put_ret_type(FILE *f, const bt_wasm_functype_t *ft) {
+  if (ft->nresults == 0) {
+    fputs("void", f);
+  } else if (ft->nresults == 1) {
+    fputs(ctype_of(ft->results[0]), f);
+  } else {
+    fputs("struct wasm_multi_", f);
+    for (uint32_t i = 0; i < ft->nresults; i++) fputc(multi_code(ft->results[i]), f);
+  }
+}
+
+/* Finds the field name of the first wasm_rt_memory_t member of the instance
+ * struct in the generated header. Returns false when there is none. */
+static bool find_memory_field(const char *header, char *out, size_t size) {
+  const char *start = strstr(header, "typedef struct Z_m_instance_t {");
+  if (!start) return false;
+  const char *end = strstr(start, "} Z_m_instance_t;");
+  const char *p = strstr(start, "  wasm_rt_memory_t w2c_");
+  if (!p || (end && p > end)) return false;
+  p += strlen("  wasm_rt_memory_t ");
+  size_t n = 0;
+  while (p[n] && p[n] != ';' && n + 1 < size) n++;
+  memcpy(out, p, n);
+  out[n] = 0;
+  return true;
+}
+
+static const char *k_prelude =
+    "static const bt_glue_rt_t *bt_rt;\n"
+    "void wasm_rt_trap(wasm_rt_trap_t code) { bt_rt->trap((int)code); __builtin_unreachable(); }\n"
+    "bool wasm_rt_is_initialized(void) { return true; }\n"
+    "uint32_t wasm_rt_register_func_type(uint32_t np, uint32_t nr, ...) {\n"
+    "  int types[np + nr + 1];\n"
+    "  va_list ap;\n"
+    "  va_start(ap, nr);\n"
+    "  for (uint32_t i = 0; i < np + nr; i++) types[i] = va_arg(ap, int);\n"
+    "  va_end(ap);\n"
+    "  return bt_rt->register_func_type(np, nr, types);\n"
+    "}\n"
+    "void wasm_rt_allocate_memory(wasm_rt_memory_t *m, uint32_t i, uint32_t x) { bt_rt->allocate_memory(m, i, x); }\n"
+    "uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *m, uint32_t d) { return bt_rt->grow_memory(m, d); }\n"
+    "void wasm_rt_free_memory(wasm_rt_memory_t *m) { bt_rt->free_memory(m); }\n"
+    "void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t *t, uint32_t n, uint32_t x) {\n"
+    "  bt_rt->allocate_table(t, sizeof(wasm_rt_funcref_t), n, x);\n}\n"
+    "void wasm_rt_allocate_externref_table(wasm_rt_externref_table_t *t, uint32_t n, uint32_t x) {\n"
+    "  bt_rt->allocate_table(t, sizeof(wasm_rt_externref_t), n, x);\n}\n"
+    "void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t *t) { bt_rt->free_table(t); }\n"
+    "void wasm_rt_free_externref_table(wasm_rt_externref_table_t *t) { bt_rt->free_table(t); }\n"
+    "uint32_t wasm_rt_grow_funcref_table(wasm_rt_funcref_table_t *t, uint32_t d, wasm_rt_funcref_t v) {\n"
+    "  return bt_rt->grow_table(t, sizeof v, d, &v);\n}\n"
+    "uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t *t, uint32_t d, wasm_rt_externref_t v) {\n"
+    "  return bt_rt->grow_table(t, sizeof v, d, &v);\n}\n";
+
+baton_error_t *bt_glue_write(const bt_wasm_module_t *w, const char *header,
+                             FILE *f) {
+  baton_error_t *err = bt_glue_check(w);
+  if (err) return err;
+  fputs("/* Generated by baton: glue between wasm2c output and the baton runtime. */\n"
+        "#include <stdarg.h>\n#include \"module.c\"\n#include \"glue_abi.h\"\n\n", f);
+  fputs(k_prelude, f);
+
+  /* Import trampolines; count distinct import modules for instantiate(). */
+  uint32_t nmods = 0;
+  for (uint32_t i = 0; i < w->nimports; i++) {
+    const bt_wasm_import_t *im = &w->imports[i];
+    bool seen = false;
+    for (uint32_t j = 0; j < i; j++)
+      if (strcmp(w->imports[j].module, im->module) == 0) seen = true;
+    if (!seen) nmods++;
+    const bt_wasm_functype_t *ft = &w->types[im->u.func_type];
+    char mmod[1024] = "", fn[2048] = "Z_";
+    bt_glue_mangle(im->module, mmod, sizeof mmod);
+    bt_glue_mangle(im->module, fn, sizeof fn);
+    strncat(fn, "Z_", sizeof fn - strlen(fn) - 1);
+    bt_glue_mangle(im->name, fn, sizeof fn);
+    fprintf(f, "\n/* import %u: ", i);
+    put_cstring(f, im->module);
+    fputc(' ', f);
+    put_cstring(f, im->name);
+    fputs(" */\n", f);
+    put_ret_type(f, ft);
+    fprintf(f, " %s(struct Z_%s_instance_t *ctx", fn, mmod);
+    for (uint32_t p = 0; p < ft->nparams; p++) fprintf(f, ", %s a%u", ctype_of(ft->params[p]), p);
+    fprintf(f, ") {\n  bt_glue_val_t a[%u], r[%u];\n", ft->nparams + 1, ft->nresults + 1);
+    for (uint32_t p = 0; p < ft->nparams; p++) fprintf(f, "  a[%u].%s = a%u;\n", p, member_of(ft->params[p]), p);
+    fprintf(f, "  bt_rt->call_import(ctx, %uu, a, r);\n", i);
+    if (ft->nresults == 1) {
+      fprintf(f, "  return r[0].%s;\n", member_of(ft->results[0]));
+    } else if (ft->nresults > 1) {
+      fputs("  ", f);
+      put_ret_type(f, ft);
+      fputs(" out;\n", f);
+      for (uint32_t k = 0; k < ft->nresults; k++)
+        fprintf(f, "  out.%c%u = r[%u].%s;\n", multi_code(ft->results[k]), k, k, member_of(ft->results[k]));
+      fputs("  return out;\n", f);
+    }
+    fputs("}\n", f);
+  }
+
+  /* Export thunks. */
+  uint32_t nfx = 0;
+  for (uint32_t i = 0; i < w->nexports; i++) {
+    const bt_wasm_export_t *ex = &w->exports[i];
+    if (ex->kind != BT_WASM_EXTERN_FUNC) continue;
+    const bt_wasm_functype_t *ft = bt_wasm_func_type(w, ex->index);
+    char fn[2048] = "Z_mZ_";
+    bt_glue_mangle(ex->name, fn, sizeof fn);
+    fprintf(f, "\nstatic void bt_x%u(void *inst, const bt_glue_val_t *a, bt_glue_val_t *r) {\n  ", nfx);
+    if (ft->nresults == 1) {
+      fprintf(f, "r[0].%s = ", member_of(ft->results[0]));
+    } else if (ft->nresults > 1) {
+      put_ret_type(f, ft);
+      fputs(" out = ", f);
+    }
+    fprintf(f, "%s((Z_m_instance_t *)inst", fn);
+    for (uint32_t p = 0; p < ft->nparams; p++) fprintf(f, ", a[%u].%s", p, member_of(ft->params[p]));
+    fputs(");\n", f);
+    for (uint32_t k = 0; ft->nresults > 1 && k < ft->nresults; k++)
+      fprintf(f, "  r[%u].%s = out.%c%u;\n", k, member_of(ft->results[k]), multi_code(ft->results[k]), k);
+    fputs("  (void)a; (void)r;\n}\n", f);
+    nfx++;
+  }
+  fputs("\nstatic const bt_glue_export_t bt_exports[] = {\n", f);
+  nfx = 0;
+  for (uint32_t i = 0; i < w->nexports; i++) {
+    if (w->exports[i].kind != BT_WASM_EXTERN_FUNC) continue;
+    fputs("  {", f);
+    put_cstring(f, w->exports[i].name);
+    fprintf(f, ", bt_x%u},\n", nfx++);
+  }
+  fputs("  {0, 0}\n};\n", f);
+
+  fputs("\nstatic void bt_init(const bt_glue_rt_t *rt) { bt_rt = rt; Z_m_init_module(); }\n", f);
+  fputs("static void bt_instantiate(void *inst, void *ctx) {\n  (void)ctx;\n  Z_m_instantiate((Z_m_instance_t *)inst", f);
+  for (uint32_t i = 0; i < nmods; i++) fputs(", ctx", f);
+  fputs(");\n}\n", f);
+  fputs("static void bt_free(void *inst) { Z_m_free((Z_m_instance_t *)inst); }\n", f);
+  char memfield[512];
+  bool has_mem = find_memory_field(header, memfield, sizeof memfield);
+  if (w->nmemories > 0 && !has_mem)
+    return baton_error_new(BATON_ECOMPILE, "glue: cannot find the memory in wasm2c's instance struct");
+  if (has_mem)
+    fprintf(f, "static void *bt_memory(void *inst) { return &((Z_m_instance_t *)inst)->%s; }\n", memfield);
+  fprintf(f,
+          "\n__attribute__((visibility(\"default\"))) const bt_glue_module_t baton_glue_module = {\n"
+          "  BT_GLUE_ABI_VERSION, sizeof(Z_m_instance_t), bt_init, bt_instantiate, bt_free,\n"
+          "  %s, %uu, bt_exports\n};\n",
+          has_mem ? "bt_memory" : "0", nfx);
+  return ferror(f) ? baton_error_new(BATON_EIO, "glue: write failed") : NULL;
+}

@@ -1,0 +1,329 @@
+/*
+ * src/engine/instance.c: linkers (host functions by module and name),
+ * pre-instantiated modules (imports resolved and type-checked once), and
+ * instances (memory from the pool, the wasm2c instance struct, calls into
+ * exports under a trap frame).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "util/error_internal.h"
+
+/* ---- linker ---- */
+
+static void def_release(bt_host_def_t *d) {
+  if (!d || atomic_fetch_sub(&d->refs, 1) != 1) return;
+  if (d->finalizer) d->finalizer(d->env);
+  bt_free(d->module);
+  bt_free(d->name);
+  bt_free(d->kinds);
+  bt_free(d);
+}
+
+baton_error_t *baton_linker_new(baton_engine_t *engine, baton_linker_t **out) {
+  *out = bt_calloc(1, sizeof **out);
+  if (!*out) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  (*out)->engine = engine;
+  return NULL;
+}
+
+void baton_linker_delete(baton_linker_t *l) {
+  if (!l) return;
+  for (bt_host_def_t *d = l->defs, *next; d; d = next) {
+    next = d->next;
+    def_release(d);
+  }
+  bt_free(l);
+}
+
+static bt_host_def_t *linker_find(const baton_linker_t *l, const char *module,
+                                  const char *name) {
+  for (bt_host_def_t *d = l->defs; d; d = d->next)
+    if (strcmp(d->module, module) == 0 && strcmp(d->name, name) == 0) return d;
+  return NULL;
+}
+
+baton_error_t *baton_linker_define_func(baton_linker_t *l, const char *module,
+                                        const char *name, const baton_functype_t *type,
+                                        baton_host_func_t fn, void *env,
+                                        void (*finalizer)(void *)) {
+  if (!module || !name || !type || !fn)
+    return baton_error_new(BATON_EINVALID_ARGUMENT, "define_func: module, name, type and fn are required");
+  if (linker_find(l, module, name))
+    return baton_error_new(BATON_EINVALID_ARGUMENT, "host function %s.%s is already defined", module, name);
+  bt_host_def_t *d = bt_calloc(1, sizeof *d);
+  size_t nk = type->nparams + type->nresults;
+  if (d) {
+    d->module = bt_strdup(module);
+    d->name = bt_strdup(name);
+    d->kinds = bt_calloc(nk + 1, sizeof *d->kinds);
+  }
+  if (!d || !d->module || !d->name || !d->kinds) {
+    if (d) {
+      bt_free(d->module);
+      bt_free(d->name);
+      bt_free(d->kinds);
+      bt_free(d);
+    }
+    return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
+  if (type->nparams) memcpy(d->kinds, type->params, sizeof *d->kinds * type->nparams);
+  if (type->nresults) memcpy(d->kinds + type->nparams, type->results, sizeof *d->kinds * type->nresults);
+  d->type.params = d->kinds;
+  d->type.nparams = type->nparams;
+  d->type.results = d->kinds + type->nparams;
+  d->type.nresults = type->nresults;
+  d->fn = fn;
+  d->env = env;
+  d->finalizer = finalizer;
+  atomic_init(&d->refs, 1);
+  d->next = l->defs;
+  l->defs = d;
+  return NULL;
+}
+
+/* ---- pre ---- */
+
+static void type_str(const baton_functype_t *t, char *buf, size_t size) {
+  size_t n = 0;
+  n += (size_t)snprintf(buf + n, size - n, "(");
+  for (size_t i = 0; i < t->nparams && n < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", baton_valkind_name(t->params[i]));
+  if (n < size) n += (size_t)snprintf(buf + n, size - n, ") -> (");
+  for (size_t i = 0; i < t->nresults && n < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", baton_valkind_name(t->results[i]));
+  if (n < size) snprintf(buf + n, size - n, ")");
+}
+
+static bool type_eq(const baton_functype_t *a, const baton_functype_t *b) {
+  return a->nparams == b->nparams && a->nresults == b->nresults &&
+         (!a->nparams || !memcmp(a->params, b->params, sizeof *a->params * a->nparams)) &&
+         (!a->nresults || !memcmp(a->results, b->results, sizeof *a->results * a->nresults));
+}
+
+void baton_instance_pre_delete(baton_instance_pre_t *pre) {
+  if (!pre || atomic_fetch_sub(&pre->refs, 1) != 1) return;
+  for (uint32_t i = 0; i < pre->nimports; i++) def_release(pre->defs[i]);
+  bt_free(pre->defs);
+  bt_free(pre->bindings);
+  baton_module_delete(pre->module);
+  bt_free(pre);
+}
+
+baton_error_t *baton_instance_pre_new(baton_linker_t *l, baton_module_t *m,
+                                      baton_instance_pre_t **out) {
+  *out = NULL;
+  baton_instance_pre_t *pre = bt_calloc(1, sizeof *pre);
+  if (!pre) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  atomic_init(&pre->refs, 1);
+  bt_module_retain(m);
+  pre->module = m;
+  pre->engine = l->engine;
+  uint32_t n = m->wasm->nimports;
+  pre->defs = bt_calloc(n + 1, sizeof *pre->defs);
+  pre->bindings = bt_calloc(n + 1, sizeof *pre->bindings);
+  if (!pre->defs || !pre->bindings) {
+    baton_instance_pre_delete(pre);
+    return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    const bt_wasm_import_t *im = &m->wasm->imports[i];
+    bt_host_def_t *d = linker_find(l, im->module, im->name);
+    char want[256], have[256];
+    type_str(&m->import_types[i], want, sizeof want);
+    if (!d) {
+      baton_instance_pre_delete(pre);
+      return baton_error_new(BATON_ELINK, "%s: unresolved import %s.%s with signature %s",
+                             m->name, im->module, im->name, want);
+    }
+    if (!type_eq(&d->type, &m->import_types[i])) {
+      type_str(&d->type, have, sizeof have);
+      baton_instance_pre_delete(pre);
+      return baton_error_new(BATON_ELINK,
+                             "%s: import %s.%s has signature %s but the host provides %s",
+                             m->name, im->module, im->name, want, have);
+    }
+    atomic_fetch_add(&d->refs, 1);
+    pre->defs[i] = d;
+    pre->nimports = i + 1;
+    pre->bindings[i] = (bt_import_binding_t){
+        .fn = d->fn, .env = d->env,
+        .nparams = (uint32_t)d->type.nparams, .nresults = (uint32_t)d->type.nresults,
+        .params = d->type.params, .results = d->type.results};
+  }
+  *out = pre;
+  return NULL;
+}
+
+/* ---- instances ---- */
+
+static void instance_free(baton_instance_t *inst) {
+  bt_runtime_release_instance(inst);
+  if (inst->wasi_free) inst->wasi_free(inst->wasi);
+  baton_instance_pre_t *pre = inst->pre;
+  bt_free(inst->name);
+  bt_free(inst);
+  baton_instance_pre_delete(pre); /* drops this instance's reference */
+}
+
+void baton_instance_delete(baton_instance_t *inst) {
+  if (inst) instance_free(inst);
+}
+
+baton_error_t *baton_instance_pre_instantiate(baton_instance_pre_t *pre,
+                                              const baton_instance_config_t *cfg,
+                                              baton_instance_t **out,
+                                              baton_trap_t **trap) {
+  *out = NULL;
+  *trap = NULL;
+  baton_module_t *m = pre->module;
+  baton_engine_t *e = pre->engine;
+  uint64_t max_mem = cfg && cfg->max_memory ? cfg->max_memory : e->config.max_memory;
+  uint64_t timeout = cfg && cfg->timeout_ms ? cfg->timeout_ms : e->config.timeout_ms;
+  uint32_t max_pages = 0;
+  if (max_mem) {
+    uint64_t pages = max_mem / 65536u;
+    max_pages = pages > 65536 ? 65536 : (uint32_t)pages;
+    if (max_pages == 0) max_pages = 1; /* below one page: allow none to grow */
+    for (uint32_t i = 0; i < m->wasm->nmemories; i++) {
+      if (m->wasm->memories[i].min > pages)
+        return baton_error_new(BATON_ELIMIT,
+                               "%s: memory needs %llu bytes initially, over the limit of %llu bytes",
+                               m->name, (unsigned long long)m->wasm->memories[i].min * 65536u,
+                               (unsigned long long)max_mem);
+    }
+  }
+  size_t size = sizeof(baton_instance_t) + m->glue->instance_size;
+  baton_instance_t *inst = bt_malloc(size);
+  if (!inst) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  memset(inst, 0, size);
+  inst->engine = e;
+  inst->module = m;
+  inst->timeout_ms = timeout;
+  inst->max_pages = max_pages;
+  inst->caller.instance = inst;
+  const char *name = cfg && cfg->name ? cfg->name : m->name;
+  inst->name = bt_strdup(name);
+  if (!inst->name) {
+    bt_free(inst);
+    return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
+  atomic_fetch_add(&pre->refs, 1);
+  inst->pre = pre;
+  inst->bindings = pre->bindings;
+  baton_trap_t *t = bt_runtime_enter(inst, NULL, NULL, NULL);
+  if (!t && m->has_initialize) {
+    bt_glue_val_t none[1];
+    t = bt_runtime_enter(inst, m->func_thunks[m->initialize_index], none, none);
+    if (t) bt_trap_set_export(t, "_initialize");
+  }
+  if (t) {
+    instance_free(inst);
+    *trap = t;
+    return NULL;
+  }
+  *out = inst;
+  return NULL;
+}
+
+baton_error_t *baton_instance_new(baton_linker_t *l, baton_module_t *m,
+                                  const baton_instance_config_t *cfg,
+                                  baton_instance_t **out, baton_trap_t **trap) {
+  *out = NULL;
+  *trap = NULL;
+  baton_instance_pre_t *pre;
+  baton_error_t *err = baton_instance_pre_new(l, m, &pre);
+  if (err) return err;
+  err = baton_instance_pre_instantiate(pre, cfg, out, trap);
+  baton_instance_pre_delete(pre);
+  return err;
+}
+
+baton_error_t *baton_instance_lookup(baton_instance_t *inst, const char *name,
+                                     uint32_t *index, baton_functype_t *type) {
+  const baton_module_t *m = inst->module;
+  for (uint32_t i = 0; i < m->nfuncs; i++) {
+    if (strcmp(m->func_names[i], name) == 0) {
+      *index = i;
+      if (type) *type = m->func_types[i];
+      return NULL;
+    }
+  }
+  return baton_error_new(BATON_ENOT_FOUND, "%s has no exported function \"%s\"", m->name, name);
+}
+
+baton_error_t *baton_instance_call_index(baton_instance_t *inst, uint32_t index,
+                                         const baton_val_t *args, size_t nargs,
+                                         baton_val_t *results, size_t nresults,
+                                         baton_trap_t **trap) {
+  *trap = NULL;
+  const baton_module_t *m = inst->module;
+  if (index >= m->nfuncs)
+    return baton_error_new(BATON_ENOT_FOUND, "export index %u out of range", index);
+  const baton_functype_t *t = &m->func_types[index];
+  const char *name = m->func_names[index];
+  if (nargs != t->nparams || nresults != t->nresults)
+    return baton_error_new(BATON_ETYPE, "export \"%s\" takes %zu arguments and returns %zu results, "
+                           "called with %zu and %zu", name, t->nparams, t->nresults, nargs, nresults);
+  bt_glue_val_t a[nargs + 1], r[nresults + 1];
+  for (size_t i = 0; i < nargs; i++) {
+    if (args[i].kind != t->params[i])
+      return baton_error_new(BATON_ETYPE, "export \"%s\" argument %zu: expected %s, got %s", name, i,
+                             baton_valkind_name(t->params[i]), baton_valkind_name(args[i].kind));
+    switch (args[i].kind) {
+      case BATON_I32: a[i].i32 = (uint32_t)args[i].of.i32; break;
+      case BATON_I64: a[i].i64 = (uint64_t)args[i].of.i64; break;
+      case BATON_F32: a[i].f32 = args[i].of.f32; break;
+      case BATON_F64: a[i].f64 = args[i].of.f64; break;
+    }
+  }
+  baton_trap_t *tr = bt_runtime_enter(inst, m->func_thunks[index], a, r);
+  if (tr) {
+    bt_trap_set_export(tr, name);
+    *trap = tr;
+    return NULL;
+  }
+  for (size_t i = 0; i < nresults; i++) {
+    results[i].kind = t->results[i];
+    switch (t->results[i]) {
+      case BATON_I32: results[i].of.i32 = (int32_t)r[i].i32; break;
+      case BATON_I64: results[i].of.i64 = (int64_t)r[i].i64; break;
+      case BATON_F32: results[i].of.f32 = r[i].f32; break;
+      case BATON_F64: results[i].of.f64 = r[i].f64; break;
+    }
+  }
+  return NULL;
+}
+
+baton_error_t *baton_instance_call(baton_instance_t *inst, const char *name,
+                                   const baton_val_t *args, size_t nargs,
+                                   baton_val_t *results, size_t nresults,
+                                   baton_trap_t **trap) {
+  *trap = NULL;
+  uint32_t index;
+  baton_error_t *err = baton_instance_lookup(inst, name, &index, NULL);
+  if (err) return err;
+  return baton_instance_call_index(inst, index, args, nargs, results, nresults, trap);
+}
+
+uint8_t *baton_instance_memory(baton_instance_t *inst, size_t *size) {
+  if (!inst->module->glue->memory) {
+    if (size) *size = 0;
+    return NULL;
+  }
+  struct {
+    uint8_t *data;
+    uint32_t pages, max_pages, size;
+  } *mem = inst->module->glue->memory(inst->w2c);
+  if (size) *size = mem->size;
+  return mem->data;
+}
+
+const char *baton_instance_name(const baton_instance_t *inst) { return inst->name; }
+baton_module_t *baton_instance_module(const baton_instance_t *inst) { return inst->module; }
+baton_instance_t *baton_caller_instance(baton_caller_t *c) { return c->instance; }
+uint8_t *baton_caller_memory(baton_caller_t *c, size_t *size) {
+  return baton_instance_memory(c->instance, size);
+}

@@ -1,0 +1,170 @@
+/*
+ * src/engine/internal.h: the engine's private object layouts, shared by the
+ * files of src/engine/ and by src/wasi/ (which reads an instance's memory
+ * and name). Nothing here is part of the public API.
+ */
+#ifndef BT_ENGINE_INTERNAL_H
+#define BT_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "baton/engine.h"
+#include "baton/instance.h"
+#include "baton/module.h"
+#include "engine/glue_abi.h"
+#include "util/common.h"
+#include "wasm/wasm.h"
+
+struct baton_config {
+  char *cache_dir;
+  char *cc;
+  uint64_t timeout_ms;
+  uint64_t max_memory;
+};
+
+struct baton_engine {
+  baton_config_t config;
+  char *cc_identity;     /* resolved compiler path, size and mtime */
+  char *wasm2c_identity; /* same for wasm2c */
+  pthread_mutex_t lock;
+};
+
+/* A compiled module; reference counted (the caller's handle, every pre and
+ * every instance hold one). */
+struct baton_module {
+  _Atomic long refs;
+  baton_engine_t *engine;
+  char *name;
+  uint8_t *bytes;
+  size_t len;
+  bt_wasm_module_t *wasm;
+  void *dl;                      /* dlopen handle */
+  const bt_glue_module_t *glue;  /* descriptor inside dl */
+  /* Export table: for each function export (in export order) its name, type
+   * and glue thunk. */
+  uint32_t nfuncs;
+  const char **func_names;
+  baton_functype_t *func_types;
+  bt_glue_thunk_t *func_thunks;
+  /* Imports: public descriptions, index-aligned with wasm->imports. */
+  baton_functype_t *import_types;
+  baton_valkind_t *kind_pool; /* storage behind the functype arrays */
+  char *so_path;
+  bool cache_hit;
+  double compile_seconds;
+  bool has_initialize;
+  uint32_t initialize_index;
+};
+
+typedef struct bt_host_def {
+  _Atomic long refs;
+  char *module, *name;
+  baton_valkind_t *kinds; /* params then results */
+  baton_functype_t type;
+  baton_host_func_t fn;
+  void *env;
+  void (*finalizer)(void *);
+  struct bt_host_def *next;
+} bt_host_def_t;
+
+struct baton_linker {
+  baton_engine_t *engine;
+  bt_host_def_t *defs;
+};
+
+/* One resolved import: the host function and its environment. */
+typedef struct {
+  baton_host_func_t fn;
+  void *env;
+  uint32_t nparams, nresults;
+  const baton_valkind_t *params;
+  const baton_valkind_t *results;
+} bt_import_binding_t;
+
+struct baton_instance_pre {
+  _Atomic long refs; /* the caller's handle and every instance */
+  baton_engine_t *engine;
+  baton_module_t *module;
+  uint32_t nimports;
+  bt_host_def_t **defs; /* retained */
+  bt_import_binding_t *bindings;
+};
+
+struct baton_caller {
+  baton_instance_t *instance;
+};
+
+struct bt_mem_slot;
+
+struct baton_instance {
+  baton_engine_t *engine;
+  baton_module_t *module;
+  baton_instance_pre_t *pre; /* retained for bindings */
+  const bt_import_binding_t *bindings;
+  char *name;
+  uint64_t timeout_ms;
+  uint32_t max_pages; /* memory limit in pages (0 = module's own) */
+  bool poisoned;
+  bool limit_hit; /* a grow failed because of max_pages */
+  struct bt_mem_slot *slots[4];
+  uint32_t nslots;
+  void *wasi; /* per-instance WASI state, owned by src/wasi */
+  void (*wasi_free)(void *);
+  baton_caller_t caller;
+  _Alignas(16) unsigned char w2c[]; /* the wasm2c instance struct */
+};
+
+/* ---- aot.c ---- */
+
+/* Compiles (or finds in the cache) the shared object for module m whose
+ * bytes and parsed form are in m. Sets m->so_path, m->cache_hit and
+ * m->compile_seconds. */
+BT_HIDDEN baton_error_t *bt_aot_compile(baton_engine_t *engine,
+                                        baton_module_t *m);
+
+/* ---- glue.c ---- */
+
+/* Writes the glue C file for module w to f. header is the text of the
+ * wasm2c-generated header (used to find memory field names). Returns an
+ * error for features the glue cannot bind (non-function imports, SIMD
+ * types in signatures). */
+BT_HIDDEN baton_error_t *bt_glue_write(const bt_wasm_module_t *w,
+                                       const char *header, FILE *f);
+
+/* Checks that a module can be bound at all (before running wasm2c). */
+BT_HIDDEN baton_error_t *bt_glue_check(const bt_wasm_module_t *w);
+
+/* Appends wasm2c's mangling of s to buf (size bytes). */
+BT_HIDDEN void bt_glue_mangle(const char *s, char *buf, size_t size);
+
+/* The text of glue_abi.h, embedded at build time. */
+BT_HIDDEN extern const char bt_glue_abi_text[];
+
+/* ---- runtime.c ---- */
+
+/* The runtime services handed to every compiled module. */
+BT_HIDDEN extern const bt_glue_rt_t bt_runtime;
+
+/* Runs thunk(inst->w2c, args, results) (or the instantiation when thunk is
+ * NULL) under a trap frame with the instance's deadline. Returns NULL when
+ * the guest returned normally, else a trap (caller owns it). */
+BT_HIDDEN baton_trap_t *bt_runtime_enter(baton_instance_t *inst,
+                                         bt_glue_thunk_t thunk,
+                                         const bt_glue_val_t *args,
+                                         bt_glue_val_t *results);
+
+/* Releases every memory slot an instance holds back to the pool. */
+BT_HIDDEN void bt_runtime_release_instance(baton_instance_t *inst);
+
+/* Process-wide runtime set-up (signal handlers); idempotent. */
+BT_HIDDEN void bt_runtime_init(void);
+
+/* ---- module.c ---- */
+BT_HIDDEN void bt_module_retain(baton_module_t *m);
+BT_HIDDEN baton_valkind_t bt_valkind_from_wasm(uint8_t t);
+
+#endif

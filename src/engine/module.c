@@ -1,0 +1,218 @@
+/*
+ * src/engine/module.c: loading a core module: read, parse and validate
+ * (src/wasm), AOT-compile through the cache (aot.c), dlopen the shared
+ * object and check its descriptor, then index the function exports and
+ * import types for the public API.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+baton_valkind_t bt_valkind_from_wasm(uint8_t t) {
+  switch (t) {
+    case BT_WASM_I64: return BATON_I64;
+    case BT_WASM_F32: return BATON_F32;
+    case BT_WASM_F64: return BATON_F64;
+    default: return BATON_I32;
+  }
+}
+
+void bt_module_retain(baton_module_t *m) { atomic_fetch_add(&m->refs, 1); }
+
+void baton_module_delete(baton_module_t *m) {
+  if (!m || atomic_fetch_sub(&m->refs, 1) != 1) return;
+  if (m->dl) dlclose(m->dl);
+  bt_wasm_module_free(m->wasm);
+  bt_free(m->bytes);
+  bt_free(m->name);
+  bt_free(m->func_names);
+  bt_free(m->func_types);
+  bt_free(m->func_thunks);
+  bt_free(m->import_types);
+  bt_free(m->kind_pool);
+  bt_free(m->so_path);
+  bt_free(m);
+}
+
+/* Fills a public function type from a wasm one, taking kinds from *pool. */
+static void fill_type(baton_functype_t *out, const bt_wasm_functype_t *ft,
+                      baton_valkind_t **pool) {
+  baton_valkind_t *p = *pool;
+  for (uint32_t i = 0; i < ft->nparams; i++) p[i] = bt_valkind_from_wasm(ft->params[i]);
+  for (uint32_t i = 0; i < ft->nresults; i++) p[ft->nparams + i] = bt_valkind_from_wasm(ft->results[i]);
+  out->params = p;
+  out->nparams = ft->nparams;
+  out->results = p + ft->nparams;
+  out->nresults = ft->nresults;
+  *pool = p + ft->nparams + ft->nresults;
+}
+
+/* Builds the export and import tables once the glue is loaded. */
+static baton_error_t *index_module(baton_module_t *m) {
+  const bt_wasm_module_t *w = m->wasm;
+  size_t nkinds = 0;
+  uint32_t nfx = 0;
+  for (uint32_t i = 0; i < w->nexports; i++) {
+    if (w->exports[i].kind != BT_WASM_EXTERN_FUNC) continue;
+    const bt_wasm_functype_t *ft = bt_wasm_func_type(w, w->exports[i].index);
+    nkinds += ft->nparams + ft->nresults;
+    nfx++;
+  }
+  for (uint32_t i = 0; i < w->nimports; i++) {
+    if (w->imports[i].kind != BT_WASM_EXTERN_FUNC) continue;
+    const bt_wasm_functype_t *ft = &w->types[w->imports[i].u.func_type];
+    nkinds += ft->nparams + ft->nresults;
+  }
+  if (nfx != m->glue->nexports)
+    return baton_error_new(BATON_ECOMPILE, "compiled module has %u exports, expected %u",
+                           m->glue->nexports, nfx);
+  m->kind_pool = bt_calloc(nkinds + 1, sizeof *m->kind_pool);
+  m->func_names = bt_calloc(nfx + 1, sizeof *m->func_names);
+  m->func_types = bt_calloc(nfx + 1, sizeof *m->func_types);
+  m->func_thunks = bt_calloc(nfx + 1, sizeof *m->func_thunks);
+  m->import_types = bt_calloc(w->nimports + 1, sizeof *m->import_types);
+  if (!m->kind_pool || !m->func_names || !m->func_types || !m->func_thunks || !m->import_types)
+    return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  baton_valkind_t *pool = m->kind_pool;
+  nfx = 0;
+  for (uint32_t i = 0; i < w->nexports; i++) {
+    if (w->exports[i].kind != BT_WASM_EXTERN_FUNC) continue;
+    if (strcmp(m->glue->exports[nfx].name, w->exports[i].name) != 0)
+      return baton_error_new(BATON_ECOMPILE, "compiled module export %u is \"%s\", expected \"%s\"",
+                             nfx, m->glue->exports[nfx].name, w->exports[i].name);
+    m->func_names[nfx] = w->exports[i].name;
+    m->func_thunks[nfx] = m->glue->exports[nfx].thunk;
+    fill_type(&m->func_types[nfx], bt_wasm_func_type(w, w->exports[i].index), &pool);
+    if (strcmp(w->exports[i].name, "_initialize") == 0 && m->func_types[nfx].nparams == 0 &&
+        m->func_types[nfx].nresults == 0) {
+      m->has_initialize = true;
+      m->initialize_index = nfx;
+    }
+    nfx++;
+  }
+  m->nfuncs = nfx;
+  for (uint32_t i = 0; i < w->nimports; i++)
+    if (w->imports[i].kind == BT_WASM_EXTERN_FUNC)
+      fill_type(&m->import_types[i], &w->types[w->imports[i].u.func_type], &pool);
+  return NULL;
+}
+
+/* Loads the compiled shared object and binds it to the runtime. */
+static baton_error_t *load_object(baton_module_t *m) {
+  m->dl = dlopen(m->so_path, RTLD_NOW | RTLD_LOCAL);
+  if (!m->dl) {
+    const char *why = dlerror();
+    return baton_error_new(BATON_ECACHE, "cannot load compiled module %s: %s (delete it to recompile)",
+                           m->so_path, why ? why : "unknown error");
+  }
+  m->glue = dlsym(m->dl, "baton_glue_module");
+  if (!m->glue || m->glue->abi_version != BT_GLUE_ABI_VERSION)
+    return baton_error_new(BATON_ECACHE, "compiled module %s is not a baton %u module",
+                           m->so_path, BT_GLUE_ABI_VERSION);
+  m->glue->init_module(&bt_runtime);
+  return NULL;
+}
+
+baton_error_t *baton_module_new(baton_engine_t *engine, const uint8_t *bytes,
+                                size_t len, const char *name, baton_module_t **out) {
+  *out = NULL;
+  baton_module_t *m = bt_calloc(1, sizeof *m);
+  if (!m) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  atomic_init(&m->refs, 1);
+  m->engine = engine;
+  m->name = bt_strdup(name ? name : "module");
+  m->bytes = bt_malloc(len);
+  if (!m->name || !m->bytes) {
+    baton_module_delete(m);
+    return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
+  memcpy(m->bytes, bytes, len);
+  m->len = len;
+  baton_error_t *err = bt_wasm_parse(m->bytes, m->len, &m->wasm);
+  if (!err) err = bt_glue_check(m->wasm);
+  if (!err) err = bt_aot_compile(engine, m);
+  if (!err) err = load_object(m);
+  if (!err) err = index_module(m);
+  if (err) {
+    baton_module_delete(m);
+    return baton_error_wrap(err, "%s", name ? name : "module");
+  }
+  *out = m;
+  return NULL;
+}
+
+baton_error_t *baton_module_new_file(baton_engine_t *engine, const char *path,
+                                     baton_module_t **out) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return baton_error_new(BATON_EIO, "%s: %s", path, strerror(errno));
+  uint8_t *buf = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    if (len == cap) {
+      cap = cap ? cap * 2 : 65536;
+      uint8_t *nb = bt_realloc(buf, cap);
+      if (!nb) {
+        bt_free(buf);
+        fclose(f);
+        return baton_error_new(BATON_ENO_MEMORY, "%s: out of memory", path);
+      }
+      buf = nb;
+    }
+    size_t got = fread(buf + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) break;
+  }
+  int rerr = ferror(f);
+  fclose(f);
+  if (rerr) {
+    bt_free(buf);
+    return baton_error_new(BATON_EIO, "%s: read error", path);
+  }
+  baton_error_t *err = baton_module_new(engine, buf, len, path, out);
+  bt_free(buf);
+  return err;
+}
+
+size_t baton_module_import_count(const baton_module_t *m) { return m->wasm->nimports; }
+
+size_t baton_module_export_count(const baton_module_t *m) { return m->wasm->nexports; }
+
+bool baton_module_import(const baton_module_t *m, size_t i, baton_extern_desc_t *d) {
+  if (i >= m->wasm->nimports) return false;
+  memset(d, 0, sizeof *d);
+  d->module = m->wasm->imports[i].module;
+  d->name = m->wasm->imports[i].name;
+  d->kind = (baton_externkind_t)m->wasm->imports[i].kind;
+  if (d->kind == BATON_EXTERN_FUNC) d->type = m->import_types[i];
+  return true;
+}
+
+bool baton_module_export(const baton_module_t *m, size_t i, baton_extern_desc_t *d) {
+  if (i >= m->wasm->nexports) return false;
+  memset(d, 0, sizeof *d);
+  d->name = m->wasm->exports[i].name;
+  d->kind = (baton_externkind_t)m->wasm->exports[i].kind;
+  if (d->kind == BATON_EXTERN_FUNC) {
+    for (uint32_t k = 0; k < m->nfuncs; k++)
+      if (m->func_names[k] == d->name) d->type = m->func_types[k];
+  }
+  return true;
+}
+
+const uint8_t *baton_module_custom_section(const baton_module_t *m, const char *name,
+                                           size_t *size) {
+  const bt_wasm_custom_t *c = bt_wasm_find_custom(m->wasm, name);
+  if (!c) return NULL;
+  if (size) *size = c->size;
+  return c->data;
+}
+
+const char *baton_module_name(const baton_module_t *m) { return m->name; }
+const char *baton_module_cache_path(const baton_module_t *m) { return m->so_path; }
+bool baton_module_cache_hit(const baton_module_t *m) { return m->cache_hit; }
+double baton_module_compile_seconds(const baton_module_t *m) { return m->compile_seconds; }

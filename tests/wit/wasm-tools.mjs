@@ -1,0 +1,113 @@
+// tests/wit/wasm-tools.mjs: the reference WIT tooling (wasm-tools, as shipped
+// inside the npm package @bytecodealliance/jco) wrapped for baton's tests.
+//
+// jco 1.35's own CLI cannot be used directly: its WASI shim has no preopened
+// directories (so `embed`/`new` fail with ENOENT) and `embed --dummy` is
+// ignored. This wrapper preopens `/` in the very shim instance wasm-tools
+// imports and calls the tools API itself.
+//
+// Usage (paths may be relative):
+//   node tests/wit/wasm-tools.mjs embed-dummy WIT_PATH WORLD OUT.wasm
+//   node tests/wit/wasm-tools.mjs new IN.wasm OUT.wasm
+//   node tests/wit/wasm-tools.mjs wit COMPONENT.wasm
+//   node tests/wit/wasm-tools.mjs world-wit WIT_PATH WORLD
+//       embed a dummy module for WORLD, make a component, print its WIT
+//   node tests/wit/wasm-tools.mjs validate WIT_PATH
+//       parse and resolve WIT_PATH; prints "ok" or the error (exit 1)
+//
+// The node_modules directory defaults to <repo>/tools/node_modules and can be
+// overridden with BATON_NODE_MODULES. Exit status: 0 success, 1 tool error,
+// 2 usage or setup error.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const nodeModules = process.env.BATON_NODE_MODULES
+  ? resolve(process.env.BATON_NODE_MODULES)
+  : resolve(here, '..', '..', 'tools', 'node_modules');
+
+function die(msg) {
+  process.stderr.write(`wasm-tools.mjs: ${msg}\n`);
+  process.exit(2);
+}
+
+function firstExisting(paths, what) {
+  for (const p of paths) if (existsSync(p)) return p;
+  die(`cannot find ${what}; looked in:\n  ${paths.join('\n  ')}\n` +
+      `(install it with: npm --prefix tools ci)`);
+}
+
+const bca = join(nodeModules, '@bytecodealliance');
+const transpile = firstExisting([
+  join(bca, 'jco-transpile'),
+  join(bca, 'jco', 'node_modules', '@bytecodealliance', 'jco-transpile'),
+], '@bytecodealliance/jco-transpile');
+const toolsJs = firstExisting([join(transpile, 'dist', 'wasm-tools.js')], 'jco-transpile/dist/wasm-tools.js');
+const shimFs = firstExisting([
+  join(transpile, 'node_modules', '@bytecodealliance', 'preview2-shim', 'dist', 'nodejs', 'filesystem.js'),
+  join(bca, 'preview2-shim', 'dist', 'nodejs', 'filesystem.js'),
+], 'preview2-shim/dist/nodejs/filesystem.js');
+
+const { _addPreopen } = await import(pathToFileURL(shimFs).href);
+_addPreopen('/', '/');
+const tools = await import(pathToFileURL(toolsJs).href);
+
+function errText(e) {
+  if (e && typeof e === 'object' && 'payload' in e) return String(e.payload);
+  return String(e && e.message ? e.message : e);
+}
+
+async function embedDummy(witPath, world) {
+  return tools.componentEmbed({ dummy: true, witPath: resolve(witPath), world });
+}
+
+async function worldWit(witPath, world) {
+  const core = await embedDummy(witPath, world);
+  const component = await tools.componentNew(core);
+  return tools.componentWit(component);
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+try {
+  switch (cmd) {
+    case 'embed-dummy': {
+      if (args.length !== 3) die('usage: embed-dummy WIT_PATH WORLD OUT.wasm');
+      writeFileSync(args[2], await embedDummy(args[0], args[1]));
+      break;
+    }
+    case 'new': {
+      if (args.length !== 2) die('usage: new IN.wasm OUT.wasm');
+      writeFileSync(args[1], await tools.componentNew(readFileSync(args[0])));
+      break;
+    }
+    case 'wit': {
+      if (args.length !== 1) die('usage: wit COMPONENT.wasm');
+      process.stdout.write(await tools.componentWit(readFileSync(args[0])));
+      break;
+    }
+    case 'world-wit': {
+      if (args.length !== 2) die('usage: world-wit WIT_PATH WORLD');
+      process.stdout.write(await worldWit(args[0], args[1]));
+      break;
+    }
+    case 'validate': {
+      if (args.length !== 1) die('usage: validate WIT_PATH');
+      try {
+        await embedDummy(args[0], undefined);
+      } catch (e) {
+        const msg = errText(e);
+        // World selection failing means the WIT itself resolved fine.
+        if (!/no worlds|contains no worlds|multiple worlds|contains multiple|world.*not found|specify a world/i.test(msg))
+          throw e;
+      }
+      process.stdout.write('ok\n');
+      break;
+    }
+    default:
+      die('usage: wasm-tools.mjs {embed-dummy|new|wit|world-wit|validate} ...');
+  }
+} catch (e) {
+  process.stderr.write(`${errText(e)}\n`);
+  process.exit(1);
+}
