@@ -81,9 +81,9 @@ baton_error_t *bt_glue_check(const bt_wasm_module_t *w) {
   for (uint32_t i = 0; i < w->nimports; i++) {
     const bt_wasm_import_t *im = &w->imports[i];
     if (im->kind != BT_WASM_EXTERN_FUNC) {
-      static const char *kinds[] = {"function", "table", "memory", "global", "tag"};
+      static const char *kinds[] = {"functions", "tables", "memories", "globals", "tags"};
       return baton_error_new(BATON_EUNSUPPORTED,
-                             "import %s.%s: imported %ss are not supported; "
+                             "import %s.%s: imported %s are not supported; "
                              "only function imports can be bound",
                              im->module, im->name, kinds[im->kind]);
     }

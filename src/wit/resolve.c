@@ -70,6 +70,8 @@ typedef struct file_entry {
 
 typedef struct resolver {
   wit_ctx *c;
+  const char **all_ids; /* every package of this parse, for messages */
+  size_t nall;
   wit_map packages; /* id -> bt_wit_package_t*, resolved so far */
   bt_wit_package_t **order;
   size_t norder, caporder;
@@ -174,15 +176,16 @@ static bt_wit_package_t *path_package(pkg_state *st, const ast_path *p) {
   bt_wit_package_t *pkg = wit_map_get(&st->r->packages, id);
   if (pkg) return pkg;
   resolver *r = st->r;
-  size_t len = 1;
-  for (size_t i = 0; i < r->norder; i++) len += strlen(r->order[i]->id) + 2;
+  size_t len = 1, nknown = 0;
+  for (size_t i = 0; i < r->nall; i++) len += strlen(r->all_ids[i]) + 2;
   char *known = wit_tmp(st->c, len);
   known[0] = 0;
-  for (size_t i = 0; i < r->norder; i++) {
-    if (i) strcat(known, ", ");
-    strcat(known, r->order[i]->id);
+  for (size_t i = 0; i < r->nall; i++) {
+    if (r->all_ids[i] == st->up->id) continue;
+    if (nknown++) strcat(known, ", ");
+    strcat(known, r->all_ids[i]);
   }
-  if (r->norder)
+  if (nknown)
     wit_fail(st->c, p->pkg_span, "unknown package `%s` (known packages: %s)", id, known);
   wit_fail(st->c, p->pkg_span,
            "unknown package `%s` (no dependency packages were found; put them in `deps/` or in "
@@ -1314,7 +1317,11 @@ void wit_resolve_groups(wit_ctx *c, wit_group **groups, size_t ngroups) {
       k++;
     }
   }
-  for (size_t i = 0; i < n; i++) collect_pkg_deps(c, &nodes[i]);
+  r.all_ids = wit_tmp(c, (n + 1) * sizeof *r.all_ids);
+  for (size_t i = 0; i < n; i++) {
+    collect_pkg_deps(c, &nodes[i]);
+    r.all_ids[r.nall++] = nodes[i].up->id;
+  }
   /* Visit in name order, dependencies first (wit-parser's BTreeMap walk). */
   pkg_node **sorted = wit_tmp(c, (n + 1) * sizeof *sorted);
   for (size_t i = 0; i < n; i++) sorted[i] = &nodes[i];

@@ -14,11 +14,16 @@
 //       embed a dummy module for WORLD, make a component, print its WIT
 //   node tests/wit/wasm-tools.mjs validate WIT_PATH
 //       parse and resolve WIT_PATH; prints "ok" or the error (exit 1)
+//   node tests/wit/wasm-tools.mjs worlds-wit OUT_DIR WIT_PATH WORLD...
+//       world-wit for several worlds in one process: writes OUT_DIR/WORLD.wit,
+//       or OUT_DIR/WORLD.err holding the error
+//   node tests/wit/wasm-tools.mjs validate-many WIT_PATH...
+//       validate several inputs; prints "ok PATH" or "error PATH: message"
 //
 // The node_modules directory defaults to <repo>/tools/node_modules and can be
 // overridden with BATON_NODE_MODULES. Exit status: 0 success, 1 tool error,
 // 2 usage or setup error.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -62,6 +67,17 @@ async function embedDummy(witPath, world) {
   return tools.componentEmbed({ dummy: true, witPath: resolve(witPath), world });
 }
 
+async function validate(witPath) {
+  try {
+    await embedDummy(witPath, undefined);
+  } catch (e) {
+    const msg = errText(e);
+    // World selection failing means the WIT itself resolved fine.
+    if (!/no worlds|contains no worlds|multiple worlds|contains multiple|world.*not found|specify a world/i.test(msg))
+      throw e;
+  }
+}
+
 async function worldWit(witPath, world) {
   const core = await embedDummy(witPath, world);
   const component = await tools.componentNew(core);
@@ -93,19 +109,36 @@ try {
     }
     case 'validate': {
       if (args.length !== 1) die('usage: validate WIT_PATH');
-      try {
-        await embedDummy(args[0], undefined);
-      } catch (e) {
-        const msg = errText(e);
-        // World selection failing means the WIT itself resolved fine.
-        if (!/no worlds|contains no worlds|multiple worlds|contains multiple|world.*not found|specify a world/i.test(msg))
-          throw e;
-      }
+      await validate(args[0]);
       process.stdout.write('ok\n');
       break;
     }
+    case 'worlds-wit': {
+      if (args.length < 2) die('usage: worlds-wit OUT_DIR WIT_PATH WORLD...');
+      mkdirSync(args[0], { recursive: true });
+      for (const world of args.slice(2)) {
+        const base = join(args[0], world.replace(/^%/, ''));
+        try {
+          writeFileSync(`${base}.wit`, await worldWit(args[1], world));
+        } catch (e) {
+          writeFileSync(`${base}.err`, `${errText(e)}\n`);
+        }
+      }
+      break;
+    }
+    case 'validate-many': {
+      for (const p of args) {
+        try {
+          await validate(p);
+          process.stdout.write(`ok ${p}\n`);
+        } catch (e) {
+          process.stdout.write(`error ${p}: ${errText(e).split('\n')[0]}\n`);
+        }
+      }
+      break;
+    }
     default:
-      die('usage: wasm-tools.mjs {embed-dummy|new|wit|world-wit|validate} ...');
+      die('usage: wasm-tools.mjs {embed-dummy|new|wit|world-wit|validate|worlds-wit|validate-many} ...');
   }
 } catch (e) {
   process.stderr.write(`${errText(e)}\n`);

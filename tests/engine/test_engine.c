@@ -1,0 +1,588 @@
+/*
+ * tests/engine/test_engine.c: the engine through the public C API: AOT
+ * loading and the cache, calls with every core type, every trap kind and
+ * that the host survives it, deadlines (in guest code and deferred across a
+ * host call), memory limits, host imports and link errors, memory pooling
+ * (zeroed reuse, flat RSS over 100k instances), threads, and allocation
+ * failure injection.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "baton/baton.h"
+#include "test.h"
+#include "util/common.h"
+
+static baton_engine_t *g_engine;
+
+static baton_module_t *load(const char *name) {
+  baton_module_t *m = NULL;
+  baton_error_t *err = baton_module_new_file(g_engine, t_guest(name), &m);
+  if (err) {
+    fprintf(stderr, "load %s: %s\n", name, baton_error_message(err));
+    baton_error_delete(err);
+  }
+  return m;
+}
+
+static baton_val_t I32(int32_t v) { return (baton_val_t){.kind = BATON_I32, .of.i32 = v}; }
+static baton_val_t I64(int64_t v) { return (baton_val_t){.kind = BATON_I64, .of.i64 = v}; }
+static baton_val_t F64(double v) { return (baton_val_t){.kind = BATON_F64, .of.f64 = v}; }
+static baton_val_t F32(float v) { return (baton_val_t){.kind = BATON_F32, .of.f32 = v}; }
+
+/* Instantiates traps.wasm with an empty linker and the given limits. */
+static baton_instance_t *traps_instance(baton_module_t *m, uint64_t timeout, uint64_t max_mem) {
+  baton_linker_t *l;
+  baton_instance_t *inst = NULL;
+  baton_trap_t *trap = NULL;
+  if (baton_linker_new(g_engine, &l)) return NULL;
+  baton_instance_config_t cfg = {.timeout_ms = timeout, .max_memory = max_mem, .name = "traps"};
+  baton_error_t *err = baton_instance_new(l, m, &cfg, &inst, &trap);
+  baton_linker_delete(l);
+  if (err) baton_error_delete(err);
+  if (trap) baton_trap_delete(trap);
+  return inst;
+}
+
+/* Calls an export expecting a trap; returns its kind and copies its message. */
+static baton_trap_kind_t expect_trap(baton_instance_t *inst, const char *fn, const baton_val_t *args,
+                                     size_t nargs, size_t nres, char *msg, size_t msgsize) {
+  baton_val_t res[4];
+  baton_trap_t *trap = NULL;
+  baton_error_t *err = baton_instance_call(inst, fn, args, nargs, res, nres, &trap);
+  if (err) {
+    fprintf(stderr, "unexpected error: %s\n", baton_error_message(err));
+    baton_error_delete(err);
+    return BATON_TRAP_NONE;
+  }
+  if (!trap) return BATON_TRAP_NONE;
+  baton_trap_kind_t k = baton_trap_kind(trap);
+  if (msg) snprintf(msg, msgsize, "%s", baton_trap_message(trap));
+  baton_trap_delete(trap);
+  return k;
+}
+
+TEST(calls_every_core_type) {
+  baton_module_t *m = load("traps.wasm");
+  ASSERT_NOT_NULL(m);
+  baton_instance_t *inst = traps_instance(m, 0, 0);
+  ASSERT_NOT_NULL(inst);
+  baton_val_t args[2] = {I32(7), I32(2)}, res[3];
+  baton_trap_t *trap;
+  ASSERT_OK(baton_instance_call(inst, "div", args, 2, res, 1, &trap));
+  ASSERT_NULL(trap);
+  ASSERT_EQ(res[0].kind, BATON_I32);
+  ASSERT_EQ(res[0].of.i32, 3);
+  args[0] = I64(-1);
+  args[1] = I64(5);
+  ASSERT_OK(baton_instance_call(inst, "add64", args, 2, res, 1, &trap));
+  ASSERT_EQ(res[0].of.i64, 4);
+  args[0] = F32(1.5f);
+  args[1] = F64(2.0);
+  ASSERT_OK(baton_instance_call(inst, "mulf", args, 2, res, 1, &trap));
+  ASSERT_TRUE(res[0].of.f64 == 3.0);
+  args[0] = I32(5);
+  ASSERT_OK(baton_instance_call(inst, "multi", args, 1, res, 3, &trap));
+  ASSERT_EQ(res[0].of.i32, 5);
+  ASSERT_EQ(res[1].of.i64, 6);
+  ASSERT_TRUE(res[2].of.f64 == 2.5);
+  /* State persists across calls on one instance. */
+  ASSERT_OK(baton_instance_call(inst, "counter", NULL, 0, res, 1, &trap));
+  ASSERT_OK(baton_instance_call(inst, "counter", NULL, 0, res, 1, &trap));
+  ASSERT_EQ(res[0].of.i32, 2);
+  /* Argument errors are host errors, not traps. */
+  baton_error_t *err = baton_instance_call(inst, "div", args, 1, res, 1, &trap);
+  ASSERT_NOT_NULL(err);
+  ASSERT_EQ(baton_error_code(err), BATON_ETYPE);
+  baton_error_delete(err);
+  args[0] = I64(1);
+  args[1] = I32(1);
+  err = baton_instance_call(inst, "div", args, 2, res, 1, &trap);
+  ASSERT_NOT_NULL(err);
+  ASSERT_CONTAINS(baton_error_message(err), "argument 0: expected i32, got i64");
+  baton_error_delete(err);
+  err = baton_instance_call(inst, "nope", NULL, 0, res, 0, &trap);
+  ASSERT_EQ(baton_error_code(err), BATON_ENOT_FOUND);
+  baton_error_delete(err);
+  baton_instance_delete(inst);
+  baton_module_delete(m);
+}
+
+TEST(every_trap_kind) {
+  baton_module_t *m = load("traps.wasm");
+  ASSERT_NOT_NULL(m);
+  struct {
+    const char *fn;
+    baton_val_t args[2];
+    size_t nargs, nres;
+    baton_trap_kind_t kind;
+    const char *msg;
+  } cases[] = {
+      {"div", {I32(1), I32(0)}, 2, 1, BATON_TRAP_DIV_BY_ZERO, "integer divide by zero (in export \"div\")"},
+      {"div", {I32(INT32_MIN), I32(-1)}, 2, 1, BATON_TRAP_INT_OVERFLOW, "integer overflow"},
+      {"unreachable", {{0}}, 0, 0, BATON_TRAP_UNREACHABLE, "unreachable executed"},
+      {"load", {I32(65536)}, 1, 1, BATON_TRAP_OOB, "out of bounds memory access"},
+      {"load_offset", {I32(1)}, 1, 1, BATON_TRAP_OOB, "out of bounds"},
+      {"store", {I32(-1), I32(1)}, 2, 0, BATON_TRAP_OOB, "out of bounds"},
+      {"call_table", {I32(1)}, 1, 1, BATON_TRAP_CALL_INDIRECT, "indirect call"},
+      {"call_table", {I32(3)}, 1, 1, BATON_TRAP_CALL_INDIRECT, "indirect call"},
+      {"call_table", {I32(100)}, 1, 1, BATON_TRAP_CALL_INDIRECT, "indirect call"},
+      {"trunc", {F64(0.0 / 0.0)}, 1, 1, BATON_TRAP_INVALID_CONVERSION, "invalid conversion"},
+      {"trunc", {F64(1e20)}, 1, 1, BATON_TRAP_INT_OVERFLOW, "integer overflow"},
+      {"recurse", {I32(0)}, 1, 1, BATON_TRAP_EXHAUSTION, "call stack exhausted"},
+  };
+  for (size_t i = 0; i < BT_ARRAY_LEN(cases); i++) {
+    baton_instance_t *inst = traps_instance(m, 0, 0);
+    ASSERT_NOT_NULL(inst);
+    char msg[256] = "";
+    baton_trap_kind_t k = expect_trap(inst, cases[i].fn, cases[i].args, cases[i].nargs, cases[i].nres, msg, sizeof msg);
+    if (k != cases[i].kind) fprintf(stderr, "case %zu (%s): got %s: %s\n", i, cases[i].fn, baton_trap_kind_name(k), msg);
+    ASSERT_EQ(k, cases[i].kind);
+    ASSERT_CONTAINS(msg, cases[i].msg);
+    ASSERT_CONTAINS(msg, cases[i].fn);
+    /* A trapped instance is poisoned. */
+    ASSERT_EQ(expect_trap(inst, "size", NULL, 0, 1, NULL, 0), BATON_TRAP_POISONED);
+    baton_instance_delete(inst);
+  }
+  /* The host is intact: a fresh instance still works. */
+  baton_instance_t *inst = traps_instance(m, 0, 0);
+  baton_val_t args[2] = {I32(9), I32(3)}, res[1];
+  baton_trap_t *trap;
+  ASSERT_OK(baton_instance_call(inst, "div", args, 2, res, 1, &trap));
+  ASSERT_NULL(trap);
+  ASSERT_EQ(res[0].of.i32, 3);
+  baton_instance_delete(inst);
+  baton_module_delete(m);
+}
+
+TEST(deadline_interrupts_guest) {
+  baton_module_t *m = load("traps.wasm");
+  ASSERT_NOT_NULL(m);
+  baton_instance_t *inst = traps_instance(m, 50, 0);
+  char msg[256];
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  ASSERT_EQ(expect_trap(inst, "forever", NULL, 0, 0, msg, sizeof msg), BATON_TRAP_TIMEOUT);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  ASSERT_CONTAINS(msg, "deadline exceeded");
+  ASSERT_CONTAINS(msg, "forever");
+  double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+  ASSERT_TRUE(ms >= 45); /* it did run until the deadline, not fail early */
+  baton_instance_delete(inst);
+  /* A call that finishes in time is unaffected, and the timer is disarmed:
+   * a later long computation without a deadline is not interrupted. */
+  inst = traps_instance(m, 5000, 0);
+  baton_val_t arg = I64(1000), res;
+  baton_trap_t *trap;
+  ASSERT_OK(baton_instance_call(inst, "spin", &arg, 1, &res, 1, &trap));
+  ASSERT_NULL(trap);
+  ASSERT_EQ(res.of.i64, 1000);
+  baton_instance_delete(inst);
+  inst = traps_instance(m, 0, 0);
+  arg = I64(50 * 1000 * 1000);
+  ASSERT_OK(baton_instance_call(inst, "spin", &arg, 1, &res, 1, &trap));
+  ASSERT_NULL(trap);
+  baton_instance_delete(inst);
+  baton_module_delete(m);
+}
+
+TEST(memory_limit) {
+  baton_module_t *m = load("traps.wasm");
+  ASSERT_NOT_NULL(m);
+  baton_instance_t *inst = traps_instance(m, 0, 4 * 65536);
+  ASSERT_NOT_NULL(inst);
+  baton_val_t arg = I32(3), res;
+  baton_trap_t *trap;
+  ASSERT_OK(baton_instance_call(inst, "grow", &arg, 1, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 1); /* 1 -> 4 pages: at the limit */
+  arg = I32(1);
+  ASSERT_OK(baton_instance_call(inst, "grow", &arg, 1, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, -1); /* over the limit: memory.grow fails */
+  size_t size;
+  ASSERT_NOT_NULL(baton_instance_memory(inst, &size));
+  ASSERT_EQ(size, 4 * 65536);
+  baton_instance_delete(inst);
+  inst = traps_instance(m, 0, 1 << 20);
+  char msg[256];
+  ASSERT_EQ(expect_trap(inst, "grow_until_trap", NULL, 0, 0, msg, sizeof msg), BATON_TRAP_UNREACHABLE);
+  ASSERT_CONTAINS(msg, "memory limit of 1048576 bytes reached");
+  baton_instance_delete(inst);
+  /* A module whose initial memory exceeds the limit does not instantiate. */
+  baton_linker_t *l;
+  ASSERT_OK(baton_linker_new(g_engine, &l));
+  baton_instance_config_t cfg = {.max_memory = 100}; /* traps.wasm needs a page */
+  baton_error_t *err = baton_instance_new(l, m, &cfg, &inst, &trap);
+  ASSERT_NOT_NULL(err);
+  ASSERT_EQ(baton_error_code(err), BATON_ELIMIT);
+  ASSERT_CONTAINS(baton_error_message(err), "over the limit of 100 bytes");
+  baton_error_delete(err);
+  baton_linker_delete(l);
+  baton_module_delete(m);
+}
+
+/* ---- host imports ---- */
+
+static int g_add_calls;
+
+static baton_trap_t *host_add(void *env, baton_caller_t *caller, const baton_val_t *args, baton_val_t *results) {
+  g_add_calls++;
+  results[0].of.i32 = args[0].of.i32 + args[1].of.i32 + *(int *)env;
+  return NULL;
+}
+
+static baton_trap_t *host_trap(void *env, baton_caller_t *caller, const baton_val_t *args, baton_val_t *results) {
+  size_t size;
+  uint8_t *mem = baton_caller_memory(caller, &size);
+  return baton_trap_new(BATON_TRAP_HOST, "host refused: memory says %.5s", mem ? (char *)mem + 100 : "?");
+}
+
+static baton_trap_t *host_sleep(void *env, baton_caller_t *caller, const baton_val_t *args, baton_val_t *results) {
+  usleep((useconds_t)args[0].of.i32 * 1000);
+  return NULL;
+}
+
+static baton_trap_t *host_i64(void *env, baton_caller_t *caller, const baton_val_t *args, baton_val_t *results) {
+  results[0].of.i64 = args[0].of.i64 * 2 + (int64_t)(args[1].of.f32 * 2) + (int64_t)(args[2].of.f64 * 4);
+  return NULL;
+}
+
+static int g_finalized;
+static void finalize(void *env) { g_finalized++; }
+
+static baton_linker_t *imports_linker(int *offset) {
+  baton_linker_t *l;
+  if (baton_linker_new(g_engine, &l)) return NULL;
+  baton_valkind_t ii_i[] = {BATON_I32, BATON_I32, BATON_I32};
+  baton_valkind_t i64s[] = {BATON_I64, BATON_F32, BATON_F64, BATON_I64};
+  baton_functype_t t_add = {ii_i, 2, ii_i + 2, 1}, t_void = {NULL, 0, NULL, 0},
+                   t_sleep = {ii_i, 1, NULL, 0}, t_i64 = {i64s, 3, i64s + 3, 1};
+  baton_error_t *err = baton_linker_define_func(l, "env", "host_add", &t_add, host_add, offset, finalize);
+  if (!err) err = baton_linker_define_func(l, "env", "host_trap", &t_void, host_trap, NULL, NULL);
+  if (!err) err = baton_linker_define_func(l, "env", "host_sleep", &t_sleep, host_sleep, NULL, NULL);
+  if (!err) err = baton_linker_define_func(l, "env", "host_i64", &t_i64, host_i64, NULL, NULL);
+  if (err) {
+    baton_error_delete(err);
+    baton_linker_delete(l);
+    return NULL;
+  }
+  return l;
+}
+
+TEST(host_imports) {
+  baton_module_t *m = load("imports.wasm");
+  ASSERT_NOT_NULL(m);
+  static int offset = 100;
+  g_finalized = 0;
+  baton_linker_t *l = imports_linker(&offset);
+  ASSERT_NOT_NULL(l);
+  baton_instance_t *inst;
+  baton_trap_t *trap;
+  ASSERT_OK(baton_instance_new(l, m, NULL, &inst, &trap));
+  ASSERT_NULL(trap);
+  baton_val_t args[2] = {I32(2), I32(3)}, res;
+  g_add_calls = 0;
+  ASSERT_OK(baton_instance_call(inst, "callhost", args, 2, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 105);
+  args[0] = I32(1000);
+  ASSERT_OK(baton_instance_call(inst, "loop_host", args, 1, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 1000 * 101);
+  ASSERT_EQ(g_add_calls, 1001);
+  args[0] = I64(10);
+  ASSERT_OK(baton_instance_call(inst, "call_i64", args, 1, &res, 1, &trap));
+  ASSERT_EQ(res.of.i64, 20 + 3 + 9);
+  /* A host trap unwinds the guest and carries the host's message. */
+  char msg[256];
+  ASSERT_EQ(expect_trap(inst, "calltrap", NULL, 0, 1, msg, sizeof msg), BATON_TRAP_HOST);
+  ASSERT_CONTAINS(msg, "host refused: memory says baton");
+  ASSERT_CONTAINS(msg, "calltrap");
+  baton_instance_delete(inst);
+  /* The linker's definitions outlive the linker while instances use them. */
+  ASSERT_OK(baton_instance_new(l, m, NULL, &inst, &trap));
+  baton_linker_delete(l);
+  ASSERT_EQ(g_finalized, 0);
+  args[0] = I32(1);
+  args[1] = I32(1);
+  ASSERT_OK(baton_instance_call(inst, "callhost", args, 2, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 102);
+  baton_instance_delete(inst);
+  ASSERT_EQ(g_finalized, 1);
+  baton_module_delete(m);
+}
+
+TEST(deadline_deferred_across_host_call) {
+  baton_module_t *m = load("imports.wasm");
+  ASSERT_NOT_NULL(m);
+  static int offset = 0;
+  baton_linker_t *l = imports_linker(&offset);
+  baton_instance_t *inst;
+  baton_trap_t *trap;
+  baton_instance_config_t cfg = {.timeout_ms = 30};
+  ASSERT_OK(baton_instance_new(l, m, &cfg, &inst, &trap));
+  /* The deadline passes while the host sleeps; the host call completes and
+   * the guest is stopped when it returns. */
+  baton_val_t arg = I32(100);
+  char msg[256];
+  ASSERT_EQ(expect_trap(inst, "sleep", &arg, 1, 0, msg, sizeof msg), BATON_TRAP_TIMEOUT);
+  baton_instance_delete(inst);
+  ASSERT_OK(baton_instance_new(l, m, &cfg, &inst, &trap));
+  arg = I32(5);
+  ASSERT_EQ(expect_trap(inst, "sleep_then_spin", &arg, 1, 0, msg, sizeof msg), BATON_TRAP_TIMEOUT);
+  baton_instance_delete(inst);
+  baton_linker_delete(l);
+  baton_module_delete(m);
+}
+
+TEST(link_errors) {
+  baton_module_t *m = load("imports.wasm");
+  ASSERT_NOT_NULL(m);
+  baton_linker_t *l;
+  ASSERT_OK(baton_linker_new(g_engine, &l));
+  baton_instance_pre_t *pre = NULL;
+  baton_error_t *err = baton_instance_pre_new(l, m, &pre);
+  ASSERT_NOT_NULL(err);
+  ASSERT_EQ(baton_error_code(err), BATON_ELINK);
+  ASSERT_CONTAINS(baton_error_message(err), "unresolved import env.host_add with signature (i32, i32) -> (i32)");
+  baton_error_delete(err);
+  baton_valkind_t k[] = {BATON_I64};
+  baton_functype_t wrong = {k, 1, NULL, 0};
+  ASSERT_OK(baton_linker_define_func(l, "env", "host_add", &wrong, host_add, NULL, NULL));
+  err = baton_linker_define_func(l, "env", "host_add", &wrong, host_add, NULL, NULL);
+  ASSERT_CONTAINS(baton_error_message(err), "already defined");
+  baton_error_delete(err);
+  err = baton_instance_pre_new(l, m, &pre);
+  ASSERT_CONTAINS(baton_error_message(err),
+                  "import env.host_add has signature (i32, i32) -> (i32) but the host provides (i64) -> ()");
+  baton_error_delete(err);
+  baton_linker_delete(l);
+  baton_module_delete(m);
+}
+
+TEST(bad_modules) {
+  uint8_t bad_magic[] = {0, 'a', 's', 'x', 1, 0, 0, 0};
+  baton_module_t *m = NULL;
+  baton_error_t *err = baton_module_new(g_engine, bad_magic, sizeof bad_magic, "bad.wasm", &m);
+  ASSERT_NOT_NULL(err);
+  ASSERT_NULL(m);
+  ASSERT_EQ(baton_error_code(err), BATON_EMALFORMED);
+  ASSERT_CONTAINS(baton_error_message(err), "bad.wasm");
+  baton_error_delete(err);
+  size_t len;
+  unsigned char *bytes = t_read_file(t_guest("traps.wasm"), &len);
+  ASSERT_NOT_NULL(bytes);
+  err = baton_module_new(g_engine, bytes, len / 2, "half.wasm", &m);
+  ASSERT_NOT_NULL(err);
+  ASSERT_EQ(baton_error_code(err), BATON_EMALFORMED);
+  baton_error_delete(err);
+  free(bytes);
+  err = baton_module_new_file(g_engine, "/nonexistent/x.wasm", &m);
+  ASSERT_EQ(baton_error_code(err), BATON_EIO);
+  baton_error_delete(err);
+  /* Accepted by the reader, rejected by wasm2c's validator. */
+  err = baton_module_new_file(g_engine, t_guest("bad_body.wasm"), &m);
+  ASSERT_NOT_NULL(err);
+  ASSERT_EQ(baton_error_code(err), BATON_ECOMPILE);
+  ASSERT_CONTAINS(baton_error_message(err), "wasm2c rejected");
+  baton_error_delete(err);
+  /* An imported memory cannot be bound. */
+  uint8_t imp_mem[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 2, 12, 1, 3, 'e', 'n', 'v', 3, 'm', 'e', 'm', 2, 0, 1};
+  err = baton_module_new(g_engine, imp_mem, sizeof imp_mem, "impmem.wasm", &m);
+  ASSERT_NOT_NULL(err);
+  ASSERT_EQ(baton_error_code(err), BATON_EUNSUPPORTED);
+  ASSERT_CONTAINS(baton_error_message(err), "import env.mem: imported memories are not supported");
+  baton_error_delete(err);
+}
+
+TEST(cache_hit_on_second_load) {
+  baton_module_t *a = load("traps.wasm"), *b = load("traps.wasm");
+  ASSERT_NOT_NULL(a);
+  ASSERT_NOT_NULL(b);
+  ASSERT_TRUE(baton_module_cache_hit(b));
+  ASSERT_STREQ(baton_module_cache_path(a), baton_module_cache_path(b));
+  ASSERT_EQ(access(baton_module_cache_path(a), R_OK), 0);
+  baton_module_delete(a);
+  baton_module_delete(b);
+}
+
+TEST(pooled_memory_is_zeroed_and_data_reapplied) {
+  baton_module_t *m = load("imports.wasm");
+  ASSERT_NOT_NULL(m);
+  static int offset = 0;
+  baton_linker_t *l = imports_linker(&offset);
+  baton_instance_pre_t *pre;
+  ASSERT_OK(baton_instance_pre_new(l, m, &pre));
+  for (int round = 0; round < 3; round++) {
+    baton_instance_t *inst;
+    baton_trap_t *trap;
+    ASSERT_OK(baton_instance_pre_instantiate(pre, NULL, &inst, &trap));
+    baton_val_t args[2] = {I32(5000), I32(0)}, res;
+    ASSERT_OK(baton_instance_call(inst, "peek", args, 1, &res, 1, &trap));
+    ASSERT_EQ(res.of.i32, 0); /* what the previous round wrote is gone */
+    args[0] = I32(100);
+    ASSERT_OK(baton_instance_call(inst, "peek", args, 1, &res, 1, &trap));
+    ASSERT_EQ(res.of.i32, 'b'); /* the data segment is there again */
+    args[0] = I32(5000);
+    args[1] = I32(77);
+    ASSERT_OK(baton_instance_call(inst, "poke", args, 2, NULL, 0, &trap));
+    args[0] = I32(100);
+    ASSERT_OK(baton_instance_call(inst, "poke", args, 2, NULL, 0, &trap));
+    size_t size;
+    uint8_t *mem = baton_instance_memory(inst, &size);
+    ASSERT_EQ(mem[5000], 77);
+    ASSERT_EQ(size, 65536);
+    baton_instance_delete(inst);
+  }
+  baton_instance_pre_delete(pre);
+  baton_linker_delete(l);
+  baton_module_delete(m);
+}
+
+static long rss_kb(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long pages = 0, resident = 0;
+  if (f) {
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    fclose(f);
+  }
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+TEST(many_instances_keep_rss_flat) {
+  baton_module_t *m = load("traps.wasm");
+  ASSERT_NOT_NULL(m);
+  baton_linker_t *l;
+  ASSERT_OK(baton_linker_new(g_engine, &l));
+  baton_instance_pre_t *pre;
+  ASSERT_OK(baton_instance_pre_new(l, m, &pre));
+  long before = 0;
+  int n = getenv("BATON_QUICK") ? 20000 : 100000;
+  for (int i = 0; i < n; i++) {
+    if (i == 2000) before = rss_kb();
+    baton_instance_t *inst;
+    baton_trap_t *trap;
+    ASSERT_OK(baton_instance_pre_instantiate(pre, NULL, &inst, &trap));
+    ASSERT_NULL(trap);
+    baton_val_t res;
+    ASSERT_OK(baton_instance_call(inst, "counter", NULL, 0, &res, 1, &trap));
+    ASSERT_EQ(res.of.i32, 1);
+    if (i % 1000 == 0) { /* some instances trap: that path must not leak either */
+      baton_val_t a = I32(70000);
+      baton_instance_call(inst, "load", &a, 1, &res, 1, &trap);
+      ASSERT_NOT_NULL(trap);
+      baton_trap_delete(trap);
+    }
+    baton_instance_delete(inst);
+  }
+  long after = rss_kb();
+  fprintf(stderr, "rss: %ld KiB after 2000, %ld KiB after %d instances\n", before, after, n);
+  ASSERT_TRUE(after - before < 4096);
+  baton_instance_pre_delete(pre);
+  baton_linker_delete(l);
+  baton_module_delete(m);
+}
+
+typedef struct {
+  baton_module_t *m;
+  int ok;
+} thread_arg_t;
+
+static void *thread_main(void *p) {
+  thread_arg_t *a = p;
+  baton_linker_t *l;
+  if (baton_linker_new(g_engine, &l)) return NULL;
+  for (int i = 0; i < 200; i++) {
+    baton_instance_t *inst;
+    baton_trap_t *trap;
+    baton_instance_config_t cfg = {.timeout_ms = i % 50 == 0 ? 20 : 0};
+    baton_error_t *err = baton_instance_new(l, a->m, &cfg, &inst, &trap);
+    if (err) {
+      baton_error_delete(err);
+      break;
+    }
+    baton_val_t args[2] = {I32(i * 10), I32(10)}, res;
+    const char *fn = "div";
+    if (i % 50 == 0) fn = "forever";
+    else if (i % 7 == 0) args[1] = I32(0);
+    err = baton_instance_call(inst, fn, args, i % 50 == 0 ? 0 : 2, &res, i % 50 == 0 ? 0 : 1, &trap);
+    int good;
+    if (i % 50 == 0) good = trap && baton_trap_kind(trap) == BATON_TRAP_TIMEOUT;
+    else if (i % 7 == 0) good = trap && baton_trap_kind(trap) == BATON_TRAP_DIV_BY_ZERO;
+    else good = !err && !trap && res.of.i32 == i;
+    a->ok += good;
+    baton_trap_delete(trap);
+    baton_error_delete(err);
+    baton_instance_delete(inst);
+  }
+  baton_linker_delete(l);
+  return NULL;
+}
+
+TEST(threads_run_concurrently) {
+  baton_module_t *m = load("traps.wasm");
+  ASSERT_NOT_NULL(m);
+  pthread_t th[4];
+  thread_arg_t args[4];
+  for (int i = 0; i < 4; i++) {
+    args[i] = (thread_arg_t){m, 0};
+    ASSERT_EQ(pthread_create(&th[i], NULL, thread_main, &args[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    ASSERT_EQ(args[i].ok, 200);
+  }
+  baton_module_delete(m);
+}
+
+TEST(allocation_failures) {
+  baton_module_t *m = load("imports.wasm");
+  ASSERT_NOT_NULL(m);
+  static int offset = 1;
+  int succeeded = 0;
+  for (long n = 0; n < 200 && !succeeded; n++) {
+    bt_alloc_fail_after(n);
+    baton_linker_t *l = imports_linker(&offset);
+    baton_instance_t *inst = NULL;
+    baton_trap_t *trap = NULL;
+    baton_error_t *err = l ? baton_instance_new(l, m, NULL, &inst, &trap) : NULL;
+    bt_alloc_fail_after(-1);
+    if (l && !err && inst) {
+      baton_val_t args[2] = {I32(1), I32(2)}, res;
+      ASSERT_OK(baton_instance_call(inst, "callhost", args, 2, &res, 1, &trap));
+      ASSERT_EQ(res.of.i32, 4);
+      succeeded = 1;
+    } else if (err) {
+      ASSERT_EQ(baton_error_code(err), BATON_ENO_MEMORY);
+    }
+    baton_error_delete(err);
+    baton_trap_delete(trap);
+    baton_instance_delete(inst);
+    baton_linker_delete(l);
+  }
+  ASSERT_TRUE(succeeded);
+  baton_module_delete(m);
+}
+
+int main(void) {
+  baton_error_t *err = baton_engine_new(NULL, &g_engine);
+  if (err) {
+    fprintf(stderr, "engine: %s\n", baton_error_message(err));
+    return 1;
+  }
+  RUN(calls_every_core_type);
+  RUN(every_trap_kind);
+  RUN(deadline_interrupts_guest);
+  RUN(memory_limit);
+  RUN(host_imports);
+  RUN(deadline_deferred_across_host_call);
+  RUN(link_errors);
+  RUN(bad_modules);
+  RUN(cache_hit_on_second_load);
+  RUN(pooled_memory_is_zeroed_and_data_reapplied);
+  RUN(many_instances_keep_rss_flat);
+  RUN(threads_run_concurrently);
+  RUN(allocation_failures);
+  baton_engine_delete(g_engine);
+  TEST_MAIN_END();
+}
