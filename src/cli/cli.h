@@ -52,5 +52,6 @@ int cli_fail(baton_error_t *err);
 int cmd_call(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_wit(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static void usage(FILE *f) {
           "      --repeat N          N fresh instance+call cycles; median on stderr\n"
           "  compile FILE.wasm...    compile ahead of time into the cache\n"
           "  inspect FILE.wasm       show imports, exports, memories, custom sections\n"
+          "  wit PATH [--world NAME] print resolved WIT (a .wit file or a directory)\n"
           "  version                 print the version\n"
           "  help                    this text\n"
           "\n"
@@ -187,6 +188,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "call")) return cmd_call(argc - 2, argv + 2);
   if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2);
   if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
+  if (!strcmp(cmd, "wit")) return cmd_wit(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("baton %s\n", baton_version());
     return BT_EXIT_OK;

@@ -538,9 +538,6 @@ void wit_validate_id(wit_ctx *c, const char *s, size_t n, wit_span sp) {
                "invalid identifier `%.*s`: words must not be empty (no leading, trailing or "
                "doubled `-`)",
                (int)n, s);
-    char f = s[ws];
-    if (first_word && !((f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z')))
-      wit_fail(c, sp, "invalid identifier `%.*s`: it must start with a letter", (int)n, s);
     int upper = -1;
     for (size_t k = ws; k < i; k++) {
       unsigned char ch = (unsigned char)s[k];
@@ -563,6 +560,9 @@ void wit_validate_id(wit_ctx *c, const char *s, size_t n, wit_span sp) {
                  "invalid identifier `%.*s`: word `%.*s` mixes upper and lower case", (int)n,
                  s, (int)(i - ws), s + ws);
     }
+    char f = s[ws];
+    if (first_word && !((f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z')))
+      wit_fail(c, sp, "invalid identifier `%.*s`: it must start with a letter", (int)n, s);
     first_word = false;
     i++;
   }
