@@ -138,6 +138,7 @@ int cmd_call(int argc, char **argv) {
   }
 
   baton_instance_config_t ic = {.timeout_ms = timeout, .max_memory = max_mem};
+  bool exited = false;
   for (uint64_t r = 0; r < repeat; r++) {
     double t0 = now_us();
     err = baton_instance_pre_instantiate(pre, &ic, &inst, &trap);
@@ -150,17 +151,24 @@ int cmd_call(int argc, char **argv) {
     inst = NULL;
     times[r] = now_us() - t0;
     if (err) goto done_err;
+    /* proc_exit(0) ends a run successfully, but without results */
+    if (trap && baton_trap_kind(trap) == BATON_TRAP_EXIT && baton_trap_exit_status(trap) == 0) {
+      baton_trap_delete(trap);
+      trap = NULL;
+      exited = true;
+    }
     if (trap) break;
   }
   if (trap) {
     rc = report_trap(trap);
     trap = NULL;
   } else {
-    for (size_t i = 0; i < type.nresults; i++) {
+    for (size_t i = 0; i < type.nresults && !exited; i++) {
       char buf[64];
       cli_print_val(&results[i], buf, sizeof buf);
       printf("%s\n", buf);
     }
+    fflush(stdout); /* results before the timing line when both are piped together */
     if (repeat > 1) {
       qsort(times, repeat, sizeof *times, cmp_double);
       double median = repeat % 2 ? times[repeat / 2] : (times[repeat / 2 - 1] + times[repeat / 2]) / 2;

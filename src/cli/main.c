@@ -3,6 +3,7 @@
  * subcommands and holds the helpers shared by them (option scanning, value
  * literals and formatting).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -115,6 +116,7 @@ bool cli_parse_size(const char *s, uint64_t *out) {
 static bool parse_int(const char *s, unsigned bits, int64_t *out) {
   char *end;
   errno = 0;
+  if (isspace((unsigned char)s[0])) return false; /* strto* would skip it */
   if (s[0] == '-') {
     long long v = strtoll(s, &end, 0);
     if (errno || *end || end == s) return false;
@@ -145,13 +147,16 @@ bool cli_parse_val(const char *s, baton_valkind_t kind, baton_val_t *out) {
       out->of.i64 = i;
       return true;
     case BATON_F32:
+      if (!*s || isspace((unsigned char)s[0])) return false;
       errno = 0;
       out->of.f32 = strtof(s, &end);
-      return *s && !*end;
+      /* overflow to infinity is an error; underflow (subnormals) is not */
+      return !*end && !(errno == ERANGE && isinf(out->of.f32));
     case BATON_F64:
+      if (!*s || isspace((unsigned char)s[0])) return false;
       errno = 0;
       out->of.f64 = strtod(s, &end);
-      return *s && !*end;
+      return !*end && !(errno == ERANGE && isinf(out->of.f64));
   }
   return false;
 }

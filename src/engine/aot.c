@@ -126,6 +126,10 @@ static char *log_tail(const char *path, size_t max) {
   if (!text) return bt_strdup("(no output)");
   size_t n = strlen(text);
   while (n && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = 0;
+  if (n == 0) {
+    bt_free(text);
+    return bt_strdup("(no output)");
+  }
   if (n <= max) return text;
   char *tail = bt_strdup(text + n - max);
   bt_free(text);
@@ -194,9 +198,14 @@ static baton_error_t *build(baton_engine_t *engine, baton_module_t *m,
   if (fclose(gf) != 0 && !err) err = baton_error_new(BATON_ECACHE, "cannot write %s", glue_path);
   if (err) return err;
 
-  const char *argv[32];
+  /* CC may hold words ("ccache cc"): split it on spaces. */
+  const char *argv[48];
   size_t n = 0;
-  argv[n++] = engine->config.cc;
+  char cc[1024];
+  snprintf(cc, sizeof cc, "%s", engine->config.cc);
+  for (char *save = NULL, *w = strtok_r(cc, " \t", &save); w && n < 16; w = strtok_r(NULL, " \t", &save))
+    argv[n++] = w;
+  if (n == 0) argv[n++] = engine->config.cc;
   for (size_t i = 0; i < BT_ARRAY_LEN(k_cflags); i++) argv[n++] = k_cflags[i];
   char inc[PATH_MAX + 2];
   snprintf(inc, sizeof inc, "-I%s", workdir);

@@ -4,6 +4,7 @@
  * the C compiler and of wasm2c) so that cache keys change when either is
  * upgraded, without running them on every load.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -118,7 +119,21 @@ baton_error_t *baton_engine_new(baton_config_t *config, baton_engine_t **out) {
   e->config = *config;
   bt_free(config); /* fields moved into the engine */
   pthread_mutex_init(&e->lock, NULL);
-  e->cc_identity = tool_identity(e->config.cc);
+  /* The compiler's identity is that of its first word ("ccache cc" -> ccache
+   * plus the whole command line). */
+  char first[512];
+  snprintf(first, sizeof first, "%s", e->config.cc);
+  first[strcspn(first, " \t")] = 0;
+  char *ident = tool_identity(first);
+  if (ident) {
+    char *full = NULL;
+    if (asprintf(&full, "%s|%s", ident, e->config.cc) >= 0) {
+      bt_free(ident);
+      ident = bt_strdup(full);
+      free(full);
+    }
+  }
+  e->cc_identity = ident;
   e->wasm2c_identity = tool_identity("wasm2c");
   if (!e->cc_identity || !e->wasm2c_identity) {
     baton_engine_delete(e);

@@ -256,7 +256,7 @@ static baton_trap_t *trap_from_wasm(baton_instance_t *inst, int code) {
     case WASM_RT_TRAP_EXHAUSTION: k = BATON_TRAP_EXHAUSTION; msg = "call stack exhausted"; break;
     default: k = BATON_TRAP_UNREACHABLE; msg = "uncaught exception"; break;
   }
-  if (inst->limit_hit && k != BATON_TRAP_EXHAUSTION)
+  if (inst->limit_hit && k == BATON_TRAP_UNREACHABLE)
     return baton_trap_new(k, "%s (memory limit of %llu bytes reached)", msg,
                           (unsigned long long)inst->max_pages * BT_WASM_PAGE);
   return baton_trap_new(k, "%s", msg);

@@ -319,52 +319,81 @@ static baton_trap_t *w_sched_yield(void *env, baton_caller_t *c, const baton_val
   return RET(WASI_ESUCCESS);
 }
 
-/* poll_oneoff: clock subscriptions sleep until the earliest one expires;
- * fd subscriptions on stdio report ready at once. */
+/* Reads a clock subscription's timeout relative to the start of the call,
+ * reading each clock at most once (now[], valid where *have has its bit) so
+ * that both passes over the subscriptions agree. Returns 0 for a bad clock. */
+static int clock_sub_timeout(const uint8_t *s, uint64_t now[4], unsigned *have, uint64_t *out) {
+  uint32_t id;
+  uint64_t timeout;
+  uint16_t flags;
+  memcpy(&id, s + 16, 4);
+  memcpy(&timeout, s + 24, 8);
+  memcpy(&flags, s + 40, 2);
+  clockid_t cid;
+  if (!clock_of(id, &cid)) return 0;
+  if (flags & 1) { /* absolute */
+    if (!(*have & (1u << id))) {
+      struct timespec ts;
+      clock_gettime(cid, &ts);
+      now[id] = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+      *have |= 1u << id;
+    }
+    timeout = timeout > now[id] ? timeout - now[id] : 0;
+  }
+  *out = timeout;
+  return 1;
+}
+
+/* poll_oneoff: fd subscriptions on stdio report ready at once (other fds
+ * report EBADF); without any, the call sleeps until the earliest clock
+ * subscription expires and reports the clocks that have. */
 static baton_trap_t *w_poll_oneoff(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
   uint32_t in = ARG_U32(0), out = ARG_U32(1), n = ARG_U32(2);
+  if (n == 0) return RET(WASI_EINVAL);
   uint8_t *subs = gmem(c, in, (uint64_t)n * 48);
   uint8_t *evs = gmem(c, out, (uint64_t)n * 32);
-  if (!subs || !evs || n == 0) return RET(n == 0 ? WASI_EINVAL : WASI_EFAULT);
-  uint64_t wait = UINT64_MAX;
+  if (!subs || !evs || !gmem(c, ARG_U32(3), 4)) return RET(WASI_EFAULT);
+  uint64_t now[4], wait = UINT64_MAX, timeout;
+  unsigned have = 0;
   int any_fd = 0;
   for (uint32_t i = 0; i < n; i++) {
     const uint8_t *s = subs + 48 * i;
     if (s[8] == 0) {
-      uint32_t id;
-      uint64_t timeout;
-      uint16_t flags;
-      memcpy(&id, s + 16, 4);
-      memcpy(&timeout, s + 24, 8);
-      memcpy(&flags, s + 40, 2);
-      clockid_t cid;
-      if (!clock_of(id, &cid)) return RET(WASI_EINVAL);
-      if (flags & 1) { /* absolute */
-        struct timespec ts;
-        clock_gettime(cid, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-        timeout = timeout > now ? timeout - now : 0;
-      }
+      if (!clock_sub_timeout(s, now, &have, &timeout)) return RET(WASI_EINVAL);
       if (timeout < wait) wait = timeout;
-    } else {
+    } else if (s[8] <= 2) {
       any_fd = 1;
+    } else {
+      return RET(WASI_EINVAL);
     }
   }
-  if (!any_fd && wait != UINT64_MAX && wait > 0) {
+  if (!any_fd && wait > 0) {
     struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
     nanosleep(&ts, NULL); /* an interrupting deadline ends the call after return */
   }
+  /* Each event is built in ev[] before it is stored, so events may be
+   * written over subscriptions already read (out == in). */
   uint32_t nev = 0;
   for (uint32_t i = 0; i < n; i++) {
     const uint8_t *s = subs + 48 * i;
-    uint8_t *e = evs + 32 * nev;
-    if (s[8] == 0 && any_fd) continue;
-    memset(e, 0, 32);
-    memcpy(e, s, 8); /* userdata */
-    e[10] = s[8];
-    nev++;
+    uint8_t tag = s[8];
+    uint16_t error = WASI_ESUCCESS;
+    if (tag == 0) {
+      if (any_fd) continue;
+      clock_sub_timeout(s, now, &have, &timeout);
+      if (timeout > wait) continue; /* not expired yet */
+    } else {
+      uint32_t fd;
+      memcpy(&fd, s + 16, 4);
+      if (fd > 2) error = WASI_EBADF;
+    }
+    uint8_t ev[32] = {0};
+    memcpy(ev, s, 8); /* userdata */
+    memcpy(ev + 8, &error, 2);
+    ev[10] = tag;
+    memcpy(evs + 32 * nev++, ev, 32);
   }
-  if (!put_u32(c, ARG_U32(3), nev)) return RET(WASI_EFAULT);
+  put_u32(c, ARG_U32(3), nev);
   return RET(WASI_ESUCCESS);
 }
 

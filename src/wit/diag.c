@@ -273,6 +273,35 @@ static bool mb_location(wit_ctx *c, msgbuf *b, wit_span sp, const char *label) {
   return true;
 }
 
+/* Appends a source line, replacing control characters other than tab and
+ * bidirectional overrides with `?` so that quoting a line can never affect
+ * the terminal (each replaced code point stays one column wide). */
+static void mb_put_line(msgbuf *b, const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned char ch = (unsigned char)s[i];
+    size_t len = ch < 0x80 ? 1 : (ch & 0xE0) == 0xC0 ? 2 : (ch & 0xF0) == 0xE0 ? 3 : 4;
+    bool malformed = (ch & 0xC0) == 0x80 || ch >= 0xF8 || i + len > n;
+    for (size_t k = 1; !malformed && k < len; k++)
+      if (((unsigned char)s[i + k] & 0xC0) != 0x80) malformed = true;
+    if (malformed) {
+      mb_putn(b, "?", 1);
+      i++;
+      continue;
+    }
+    uint32_t cp = ch;
+    if (len == 2) cp = ((ch & 0x1Fu) << 6) | ((unsigned char)s[i + 1] & 0x3Fu);
+    if (len == 3)
+      cp = ((ch & 0x0Fu) << 12) | (((unsigned char)s[i + 1] & 0x3Fu) << 6) |
+           ((unsigned char)s[i + 2] & 0x3Fu);
+    bool bad = (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F) ||
+               (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    if (bad) mb_putn(b, "?", 1);
+    else mb_putn(b, s + i, len);
+    i += len;
+  }
+}
+
 /* Appends the quoted source line and the caret line for a span. */
 static void mb_snippet(wit_ctx *c, msgbuf *b, wit_span sp) {
   wit_source *s = &c->sources[sp.file];
@@ -287,7 +316,7 @@ static void mb_snippet(wit_ctx *c, msgbuf *b, wit_span sp) {
   int w = snprintf(num, sizeof num, "%u", line + 1);
   int gutter = w < 5 ? 5 : w;
   mb_printf(b, "\n%*s | ", gutter, num);
-  mb_putn(b, s->text + ls, shown_end - ls);
+  mb_put_line(b, s->text + ls, shown_end - ls);
   mb_printf(b, "\n%*s | ", gutter, "");
   for (uint32_t i = ls; i < off && i < shown_end; i++) {
     unsigned char ch = (unsigned char)s->text[i];

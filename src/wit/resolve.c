@@ -22,6 +22,7 @@
  * All scratch state lives in the context's scratch arena.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "wit/wit_internal.h"
 
@@ -744,6 +745,12 @@ static void add_world_item(pkg_state *st, wit_itemvec *v, bt_wit_world_item_t it
     if (!it.by_interface && !o->by_interface && strcmp(o->name, it.name) == 0)
       wit_fail(st->c, sp, "%s `%s` conflicts with an earlier %s of the same name", desc, it.name,
                item_desc(o));
+  }
+  for (size_t i = 0; i < v->len; i++) {
+    bt_wit_world_item_t *o = &v->items[i];
+    if (!it.by_interface && !o->by_interface && strcasecmp(o->name, it.name) == 0)
+      wit_fail(st->c, sp, "%s `%s` conflicts with %s `%s` (names are case-insensitive)", desc,
+               it.name, desc, o->name);
   }
   wit_items_push(st->c, v, it);
 }

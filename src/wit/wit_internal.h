@@ -460,8 +460,8 @@ typedef struct wit_world_info {
 /* Appends an item to a list. Raises. */
 BT_HIDDEN void wit_items_push(wit_ctx *c, wit_itemvec *v, bt_wit_world_item_t item);
 
-/* Applies the world's includes, checks that import and export names are
- * unique ignoring case, elaborates the world (implied interface imports,
+/* Applies the world's includes (checking that plain names stay unique,
+ * ignoring case), elaborates the world (implied interface imports,
  * export dependency rules, canonical order) and stores the final item arrays
  * in the world. The included worlds must already be finished. Raises. */
 BT_HIDDEN void wit_world_finish(wit_ctx *c, bt_wit_world_t *world);

@@ -4,7 +4,8 @@
  * include: every import and export of the included (already finished) world
  * is copied in. Items keyed by an interface merge with an existing copy;
  * plain-named items are renamed by `with { a as b }` (which also renames a
- * resource's functions) and must not collide with an existing name. Types
+ * resource's functions) and must not collide with an existing name, even
+ * one differing only in case. Types
  * and inline interfaces owned by the included world are cloned so that the
  * including world owns its own copies, as in wit-parser.
  *
@@ -246,6 +247,12 @@ static void include_items(cloner *cl, const wit_include *inc, const bt_wit_world
                "`include %s` brings in %s `%s`, which conflicts with an existing %s of that "
                "name (rename it with `with { %s as ... }`)",
                inc->world->name, desc, name, desc, items[i].name);
+    for (size_t k = 0; k < dst->len; k++)
+      if (!dst->items[k].by_interface && strcasecmp(dst->items[k].name, name) == 0)
+        wit_fail(c, inc->span,
+                 "`include %s` brings in %s `%s`, which conflicts with %s `%s` (names are "
+                 "case-insensitive)",
+                 inc->world->name, desc, name, desc, dst->items[k].name);
     wit_items_push(c, dst, it);
   }
 }
@@ -270,22 +277,6 @@ static void apply_include(wit_ctx *c, bt_wit_world_t *w, wit_world_info *info,
   cloner cl = {c, &map, (bt_wit_world_t *)from, w, NULL, NULL, w->package};
   include_items(&cl, inc, from->imports, from->import_count, &info->imports, "import");
   include_items(&cl, inc, from->exports, from->export_count, &info->exports, "export");
-}
-
-/* Rejects two plain names that differ only in case. */
-static void check_case(wit_ctx *c, const bt_wit_world_t *w, const wit_itemvec *v,
-                       const char *desc) {
-  for (size_t i = 0; i < v->len; i++) {
-    if (v->items[i].by_interface) continue;
-    for (size_t j = 0; j < i; j++) {
-      if (v->items[j].by_interface) continue;
-      if (strcasecmp(v->items[i].name, v->items[j].name) == 0 &&
-          strcmp(v->items[i].name, v->items[j].name) != 0)
-        wit_fail(c, ((wit_world_info *)w->internal_)->span,
-                 "world `%s`: %s `%s` conflicts with %s `%s` (names are case-insensitive)",
-                 w->name, desc, v->items[i].name, desc, v->items[j].name);
-    }
-  }
 }
 
 /* ---- elaboration ---- */
@@ -426,8 +417,6 @@ static void elaborate(wit_ctx *c, bt_wit_world_t *w, wit_world_info *info) {
 void wit_world_finish(wit_ctx *c, bt_wit_world_t *w) {
   wit_world_info *info = w->internal_;
   for (size_t i = 0; i < info->nincs; i++) apply_include(c, w, info, &info->incs[i]);
-  check_case(c, w, &info->imports, "import");
-  check_case(c, w, &info->exports, "export");
   elaborate(c, w, info);
   w->import_count = info->imports.len;
   w->export_count = info->exports.len;

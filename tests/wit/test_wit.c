@@ -285,14 +285,15 @@ TEST(worlds_are_elaborated) {
   ASSERT_TRUE(w == world_named(r, "a:b/w@1.0.0"));
   ASSERT_TRUE(w == world_named(r, "a:b/w"));
   ASSERT_TRUE(w == world_named(r, "%w"));
-  /* imports: interfaces first (env, base, mid), then types, then functions */
+  /* imports: interfaces first (env, then base and mid pulled in by the use
+   * and by the export of top), then types, then functions */
   ASSERT_EQ(w->import_count, 5);
   ASSERT_EQ(w->imports[0].kind, BT_WIT_ITEM_INTERFACE);
-  ASSERT_STREQ(w->imports[0].name, "a:b/base@1.0.0");
-  ASSERT_TRUE(w->imports[0].by_interface);
-  ASSERT_STREQ(w->imports[1].name, "env");
-  ASSERT_FALSE(w->imports[1].by_interface);
-  ASSERT_NULL(w->imports[1].interface->name);
+  ASSERT_STREQ(w->imports[0].name, "env");
+  ASSERT_FALSE(w->imports[0].by_interface);
+  ASSERT_NULL(w->imports[0].interface->name);
+  ASSERT_STREQ(w->imports[1].name, "a:b/base@1.0.0");
+  ASSERT_TRUE(w->imports[1].by_interface);
   ASSERT_STREQ(w->imports[2].name, "a:b/mid@1.0.0");
   ASSERT_EQ(w->imports[3].kind, BT_WIT_ITEM_TYPE);
   ASSERT_STREQ(w->imports[3].name, "bt");

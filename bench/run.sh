@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# bench/run.sh: runs baton's engine benchmarks (`make bench` calls it with
+# the build directory) and reports each against its in-run peer.
+#
+# Usage: bash bench/run.sh [BUILD_DIR]   (default: build)
+#
+# It (re)configures and builds only what the benchmarks need (bench_engine
+# and the guests) with `cmake --build`, then runs, in this order:
+#   1. AOT compile into an empty per-run cache (mktemp; removed at exit),
+#      then warm loads from it              bench_engine compile
+#   2. fresh instance + one call, baton     bench_engine instance
+#      and Node's new WebAssembly.Instance  node bench/node_instance.mjs
+#   3. compute kernel, native vs wasm       bench_engine kernel
+#   4. host->guest and guest->host calls    bench_engine calls
+# Sections 2-4 use the normal AOT cache ($BATON_CACHE_DIR, else baton's
+# default), so only section 1 pays for compilation. Every result line
+# (`@ key value`) goes to bench/out/raw.txt, the full output to
+# bench/out/log.txt, and the table with ratios and goals is printed and
+# written to bench/out/results.md (bench/out is not committed).
+# The whole run takes well under a minute on a 2-core machine.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+BUILD=${1:-build}
+OUT=$ROOT/bench/out
+mkdir -p "$OUT"
+
+# ---- build ----
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+else
+  cmake -S . -B "$BUILD" >/dev/null # picks up new bench/*.c files
+fi
+# The kernel's wasm build only tracks its wrapper; rebuild it when the shared
+# kernel source is newer.
+if [ -f "$BUILD/guests/bench_sha256.wasm" ] &&
+   [ bench/kernels/sha256.c -nt "$BUILD/guests/bench_sha256.wasm" ]; then
+  rm -f "$BUILD/guests/bench_sha256.wasm"
+fi
+cmake --build "$BUILD" -j "$(nproc)" --target bench_engine guests >/dev/null
+
+BENCH=$BUILD/bench_engine
+G=$BUILD/guests
+for f in "$BENCH" "$G/bench_small.wasm" "$G/bench_calls.wasm" "$G/bench_sha256.wasm"; do
+  [ -e "$f" ] || { echo "bench/run.sh: $f was not built" >&2; exit 1; }
+done
+
+COLD=$(mktemp -d "${TMPDIR:-/tmp}/baton-bench-cold.XXXXXX")
+trap 'rm -rf "$COLD"' EXIT
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+: >"$OUT/log.txt"
+# Runs one benchmark command, echoing its output to the terminal and log.
+run() {
+  echo "\$ $*" | tee -a "$OUT/log.txt"
+  "$@" 2>&1 | tee -a "$OUT/log.txt"
+}
+
+T0=$(date +%s)
+run "$BENCH" compile --cold-dir "$COLD" "$G/bench_sha256.wasm" "$G/bench_small.wasm"
+run "$BENCH" instance "$G/bench_small.wasm" --batches 500 --batch 100
+if command -v node >/dev/null 2>&1; then
+  run node bench/node_instance.mjs "$G/bench_small.wasm" --batches 300 --batch 50
+else
+  echo "bench/run.sh: node not found; the instance peer is skipped" | tee -a "$OUT/log.txt"
+fi
+run "$BENCH" kernel "$G/bench_sha256.wasm" --mib 64 --reps 11
+run "$BENCH" calls "$G/bench_small.wasm" "$G/bench_calls.wasm" --samples 31 --n 1000000
+T1=$(date +%s)
+grep '^@ ' "$OUT/log.txt" | cut -c3- >"$OUT/raw.txt"
+
+# ---- report ----
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain 2>/dev/null | head -1)" ]; then REV="$REV (uncommitted changes)"; fi
+{
+  echo "# baton engine benchmarks"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); revision: $REV; run time: $((T1 - T0)) s"
+  echo "- machine: $(nproc) CPUs, $CPU, Linux $(uname -r); load average before: $LOAD_BEFORE"
+  echo "- toolchain: $(gcc --version | head -1); $(clang --version | head -1); wasm2c $(wasm2c --version 2>/dev/null); node $(node --version 2>/dev/null || echo absent)"
+  echo "- command: \`bash bench/run.sh $BUILD\` (or \`make bench\`); raw results in bench/out/raw.txt, full output in bench/out/log.txt"
+  echo
+  awk '
+    { v[$1] = $2 }
+    function f(x, d) { return sprintf("%." d "f", x) }
+    function status(ok) { return ok ? "met" : "**missed**" }
+    END {
+      print "| benchmark | baton (median / p90) | peer in the same run (median / p90) | ratio | goal | status |"
+      print "| --- | --- | --- | --- | --- | --- |"
+      b = v["instance.baton_us.median"]; n = v["instance.node_us.median"]
+      if (n != "") {
+        r = n / b; rt = v["instance.baton_ops"] / v["instance.node_ops"]
+        peer = "Node new Instance + add(): " f(n, 2) " / " f(v["instance.node_us.p90"], 2) " us"
+        ratio = f(r, 1) "x faster (throughput " f(rt, 1) "x)"
+      } else { peer = "node absent"; ratio = "-"; r = 0 }
+      print "| fresh instance + add() | " f(b, 3) " / " f(v["instance.baton_us.p90"], 3) " us (" f(v["instance.baton_ops"], 0) " cycles/s) | " peer " | " ratio " | <= 5 us | " status(b <= 5) " |"
+      print "| fresh instance + add() vs Node | | | " (n != "" ? f(r, 1) "x" : "-") " | >= 30x Node | " (n != "" ? status(r >= 30) : "not run") " |"
+      print "| instantiate + delete, no call | " f(v["instance.baton_nocall_us.median"], 3) " / " f(v["instance.baton_nocall_us.p90"], 3) " us | | | (context) | |"
+      k = v["kernel.ratio.median"]
+      print "| SHA-256 of " v["kernel.mib"] " MiB, wasm via baton | " f(v["kernel.wasm_ms.median"], 1) " / " f(v["kernel.wasm_ms.p90"], 1) " ms | native gcc -O2: " f(v["kernel.native_ms.median"], 1) " / " f(v["kernel.native_ms.p90"], 1) " ms | " f(k, 3) "x native time (median of paired ratios; min " f(v["kernel.ratio.min"], 3) ", p90 " f(v["kernel.ratio.p90"], 3) ") | <= 1.25x | " status(k <= 1.25) " |"
+      print "| delete of the kernel instance (" f(v["kernel.memory_mib"], 1) " MiB memory) | " f(v["kernel.delete_ms"], 2) " ms | | | (context) | |"
+      for (m in v) if (m ~ /^compile\..*\.cold_ms$/) {
+        split(m, p, "."); name = p[2]
+        w = v["compile." name ".warm_ms.median"]
+        print "| AOT compile " name ".wasm: cold (empty cache) | " f(v[m], 1) " ms (compiler " f(v["compile." name ".aot_ms"], 1) " ms) | warm-cache load: " f(w, 3) " / " f(v["compile." name ".warm_ms.p90"], 3) " ms | cold " f(v[m] / w, 0) "x warm | visible | reported |"
+      }
+      if (v["instance.node_compile_ms"] != "")
+        print "| Node new WebAssembly.Module(bench_small), once | | " f(v["instance.node_compile_ms"], 3) " ms | | (context) | |"
+      h = v["calls.h2g_nop_ns.median"]; nn = v["calls.native_nop_ns.median"]
+      print "| host->guest call_index(nop) | " f(h, 2) " / " f(v["calls.h2g_nop_ns.p90"], 2) " ns | native indirect call: " f(nn, 2) " / " f(v["calls.native_nop_ns.p90"], 2) " ns | " f(h / nn, 1) "x native | <= 25 ns | " status(h <= 25) " |"
+      print "| host->guest call_index(add, 2 args) | " f(v["calls.h2g_add_ns.median"], 2) " / " f(v["calls.h2g_add_ns.p90"], 2) " ns | native int(int,int): " f(v["calls.native_add_ns.median"], 2) " ns | " f(v["calls.h2g_add_ns.median"] / v["calls.native_add_ns.median"], 1) "x native | (context) | |"
+      g = v["calls.g2h_noop_ns.median"]
+      print "| guest->host bench.noop() | " f(g, 2) " / " f(v["calls.g2h_noop_ns.p90"], 2) " ns | native indirect call: " f(nn, 2) " ns; native call of a host fn: " f(v["calls.native_hostfn_ns.median"], 2) " ns | " f(g / nn, 1) "x native | <= 7 ns | " status(g <= 7) " |"
+      print "| guest->host bench.id_i32(i32)->i32 | " f(v["calls.g2h_i32_ns.median"], 2) " / " f(v["calls.g2h_i32_ns.p90"], 2) " ns | | " f(v["calls.g2h_i32_ns.median"] / nn, 1) "x native | (context) | |"
+      print "| guest loop over an internal call (baseline) | " f(v["calls.g2g_ns.median"], 2) " ns | | | (context) | |"
+    }' "$OUT/raw.txt"
+} >"$OUT/results.md"
+
+echo
+cat "$OUT/results.md"
+echo
+echo "bench/run.sh: wrote $OUT/results.md"
