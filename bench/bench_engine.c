@@ -449,7 +449,7 @@ typedef enum {
   CALL_BATON_ADD,     /* host->guest: call_index(add, 2 args, 1 result) */
   CALL_GUEST_HOST,    /* guest->host: host_loop(n) */
   CALL_GUEST_HOST_I32,
-  CALL_GUEST_LOCAL, /* guest->guest: guest_loop(n), the in-guest baseline */
+  CALL_GUEST_LOCAL, /* guest_loop(n): the in-guest loop baseline (the AOT compiler inlines the callee) */
   CALL_NKINDS,
 } call_kind_t;
 
@@ -515,8 +515,8 @@ static int cmd_calls(int argc, char **argv) {
     fprintf(stderr, "usage: bench_engine calls SMALL.wasm CALLS.wasm [--samples K] [--n N]\n");
     return 2;
   }
-  size_t samples = opt_u64(argc, argv, "samples", 31);
-  uint32_t n = (uint32_t)opt_u64(argc, argv, "n", 1000000);
+  size_t samples = opt_u64(argc, argv, "samples", 201);
+  uint32_t n = (uint32_t)opt_u64(argc, argv, "n", 100000);
   guest_t gs, gc;
   guest_open(&gs, small, NULL);
   guest_open(&gc, calls, define_bench_imports);
@@ -552,7 +552,7 @@ static int cmd_calls(int argc, char **argv) {
       "host->guest call_index(add, 2 args)",
       "guest->host bench.noop()",
       "guest->host bench.id_i32(i32)->i32",
-      "guest->guest internal call (baseline)",
+      "guest loop, internal call (inlined)",
   };
   for (int k = 0; k < CALL_NKINDS; k++)
     printf("  %-38s %7.2f  %7.2f\n", labels[k], st[k].median, st[k].p90);

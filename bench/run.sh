@@ -66,8 +66,11 @@ else
   echo "bench/run.sh: node not found; the instance peer is skipped" | tee -a "$OUT/log.txt"
 fi
 run "$BENCH" kernel "$G/bench_sha256.wasm" --mib 64 --reps 11
-run "$BENCH" calls "$G/bench_small.wasm" "$G/bench_calls.wasm" --samples 31 --n 1000000
+# Short samples (about 1 ms each) so that most fit inside one scheduler time
+# slice: on a busy machine the median then skips the preempted ones.
+run "$BENCH" calls "$G/bench_small.wasm" "$G/bench_calls.wasm" --samples 201 --n 100000
 T1=$(date +%s)
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 grep '^@ ' "$OUT/log.txt" | cut -c3- >"$OUT/raw.txt"
 
 # ---- report ----
@@ -78,7 +81,10 @@ if [ -n "$(git status --porcelain 2>/dev/null | head -1)" ]; then REV="$REV (unc
   echo "# baton engine benchmarks"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); revision: $REV; run time: $((T1 - T0)) s"
-  echo "- machine: $(nproc) CPUs, $CPU, Linux $(uname -r); load average before: $LOAD_BEFORE"
+  echo "- machine: $(nproc) CPUs, $CPU, Linux $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
+  if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+    echo "- **note: the machine was busy before the run (1-minute load ${LOAD_BEFORE%% *} on $(nproc) CPUs); other processes inflate the longer measurements (the kernel, the cold compile). Rerun on an idle machine for reference numbers.**"
+  fi
   echo "- toolchain: $(gcc --version | head -1); $(clang --version | head -1); wasm2c $(wasm2c --version 2>/dev/null); node $(node --version 2>/dev/null || echo absent)"
   echo "- command: \`bash bench/run.sh $BUILD\` (or \`make bench\`); raw results in bench/out/raw.txt, full output in bench/out/log.txt"
   echo
@@ -114,7 +120,7 @@ if [ -n "$(git status --porcelain 2>/dev/null | head -1)" ]; then REV="$REV (unc
       g = v["calls.g2h_noop_ns.median"]
       print "| guest->host bench.noop() | " f(g, 2) " / " f(v["calls.g2h_noop_ns.p90"], 2) " ns | native indirect call: " f(nn, 2) " ns; native call of a host fn: " f(v["calls.native_hostfn_ns.median"], 2) " ns | " f(g / nn, 1) "x native | <= 7 ns | " status(g <= 7) " |"
       print "| guest->host bench.id_i32(i32)->i32 | " f(v["calls.g2h_i32_ns.median"], 2) " / " f(v["calls.g2h_i32_ns.p90"], 2) " ns | | " f(v["calls.g2h_i32_ns.median"] / nn, 1) "x native | (context) | |"
-      print "| guest loop over an internal call (baseline) | " f(v["calls.g2g_ns.median"], 2) " ns | | | (context) | |"
+      print "| guest loop over an internal call (baseline; the AOT C compiler inlines it) | " f(v["calls.g2g_ns.median"], 2) " ns | | | (context) | |"
     }' "$OUT/raw.txt"
 } >"$OUT/results.md"
 

@@ -89,6 +89,8 @@ BT_HIDDEN bool bt_abi_is_variant(const bt_wit_type_t *t); /* t unaliased */
 BT_HIDDEN size_t bt_abi_case_count(const bt_wit_type_t *t);
 BT_HIDDEN const bt_wit_type_t *bt_abi_case_type(const bt_wit_type_t *t, size_t i);
 BT_HIDDEN uint32_t bt_abi_payload_offset(const bt_wit_type_t *t);
+/* The label of case i for messages: the case name, or none/some, ok/err. */
+BT_HIDDEN const char *bt_abi_case_label(const bt_wit_type_t *t, size_t i);
 
 /* Returns the number of members of a record, tuple, or the element type of
  * a record/tuple member i. */
@@ -289,8 +291,13 @@ BT_HIDDEN bool bt_abi_load(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t
  * *pos by t's flat count. The kinds must be those of t's flattening. */
 BT_HIDDEN bool bt_abi_lift_flat(bt_abi_cx_t *cx, const bt_wit_type_t *t, const baton_val_t *vals,
                                 size_t n, size_t *pos, baton_value_t *out);
-/* Lifts a char, with the ABI check (scalar value, not a surrogate). */
+/* The ABI checks on guest-supplied scalars, recording an ABI error in cx's
+ * status: a char must be a Unicode scalar value, a discriminant must be
+ * below t's case count, a flags value must have no bits beyond t's
+ * members (t unaliased). */
 BT_HIDDEN bool bt_abi_lift_char(bt_abi_cx_t *cx, uint32_t c);
+BT_HIDDEN bool bt_abi_check_disc(bt_abi_cx_t *cx, const bt_wit_type_t *t, uint32_t disc);
+BT_HIDDEN bool bt_abi_check_flags(bt_abi_cx_t *cx, const bt_wit_type_t *t, uint32_t bits);
 
 /* ---- lower (lower.c) ---- */
 

@@ -220,6 +220,10 @@ bool bt_abi_check_range(bt_abi_cx_t *cx, uint64_t ptr, uint64_t count, uint32_t 
                           "%s at 0x%" PRIx64 " of length %" PRIu64
                           " is outside linear memory (%zu bytes)",
                           what, ptr, count, cx->size);
+    if (count == 1)
+      return bt_abi_failf(cx->st, BT_ABI_FAIL_ABI, cx->inst,
+                          "%s at 0x%" PRIx64 " of %" PRIu64 " bytes is outside linear memory (%zu bytes)",
+                          what, ptr, bytes, cx->size);
     return bt_abi_failf(cx->st, BT_ABI_FAIL_ABI, cx->inst,
                         "%s at 0x%" PRIx64 " of length %" PRIu64 " (%" PRIu64
                         " bytes) is outside linear memory (%zu bytes)",

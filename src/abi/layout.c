@@ -54,6 +54,15 @@ const bt_wit_type_t *bt_abi_case_type(const bt_wit_type_t *t, size_t i) {
   }
 }
 
+const char *bt_abi_case_label(const bt_wit_type_t *t, size_t i) {
+  switch (t->kind) {
+    case BT_WIT_VARIANT: case BT_WIT_ENUM: return i < t->count ? t->fields[i].name : "?";
+    case BT_WIT_OPTION: return i ? "some" : "none";
+    case BT_WIT_RESULT: return i ? "err" : "ok";
+    default: return "?";
+  }
+}
+
 size_t bt_abi_member_count(const bt_wit_type_t *t) {
   return t->kind == BT_WIT_RECORD || t->kind == BT_WIT_TUPLE ? t->count : 0;
 }

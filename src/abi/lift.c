@@ -15,6 +15,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "abi/abi.h"
@@ -59,23 +60,31 @@ bool bt_abi_lift_char(bt_abi_cx_t *cx, uint32_t c) {
   return true;
 }
 
-/* Checks a discriminant against t's case count. */
-static bool check_disc(bt_abi_cx_t *cx, const bt_wit_type_t *t, uint32_t disc) {
-  size_t n = bt_abi_case_count(t);
-  if (disc < n) return true;
+/* Names a type for messages: "variant shape", or "option<u32>" for an
+ * anonymous type. */
+static const char *type_desc(const bt_wit_type_t *t, char *buf, size_t size) {
   char ts[96];
-  return bt_abi_failf(cx->st, BT_ABI_FAIL_ABI, cx->inst,
-                      "discriminant %" PRIu32 " of %s %s is out of range (%zu cases)", disc,
-                      bt_wit_kind_name(t->kind), bt_abi_type_str(t, ts, sizeof ts), n);
+  bt_abi_type_str(t, ts, sizeof ts);
+  if (t->name) snprintf(buf, size, "%s %s", bt_wit_kind_name(t->kind), ts);
+  else snprintf(buf, size, "%s", ts);
+  return buf;
 }
 
-/* Checks a flags bit vector for bits beyond t's members. */
-static bool check_flags(bt_abi_cx_t *cx, const bt_wit_type_t *t, uint32_t bits) {
-  if (t->count >= 32 || (bits >> t->count) == 0) return true;
-  char ts[96];
+bool bt_abi_check_disc(bt_abi_cx_t *cx, const bt_wit_type_t *t, uint32_t disc) {
+  size_t n = bt_abi_case_count(t);
+  if (disc < n) return true;
+  char ts[128];
   return bt_abi_failf(cx->st, BT_ABI_FAIL_ABI, cx->inst,
-                      "flags %s value 0x%" PRIx32 " has bits set beyond its %zu flags",
-                      bt_abi_type_str(t, ts, sizeof ts), bits, t->count);
+                      "discriminant %" PRIu32 " of %s is out of range (%zu cases)", disc,
+                      type_desc(t, ts, sizeof ts), n);
+}
+
+bool bt_abi_check_flags(bt_abi_cx_t *cx, const bt_wit_type_t *t, uint32_t bits) {
+  if (t->count >= 32 || (bits >> t->count) == 0) return true;
+  char ts[128];
+  return bt_abi_failf(cx->st, BT_ABI_FAIL_ABI, cx->inst,
+                      "%s value 0x%" PRIx32 " has bits set beyond its %zu flags",
+                      type_desc(t, ts, sizeof ts), bits, t->count);
 }
 
 /* Frees the first n items of a sequence and the array, and zeroes *v. */
@@ -152,16 +161,6 @@ static bool load_members(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t,
   out->of.seq.items = items;
   out->of.seq.len = n;
   return true;
-}
-
-/* The name of case i for paths: the case label, or some/ok/err. */
-static const char *case_name(const bt_wit_type_t *t, size_t i) {
-  switch (t->kind) {
-    case BT_WIT_VARIANT: case BT_WIT_ENUM: return t->fields[i].name;
-    case BT_WIT_OPTION: return i ? "some" : "none";
-    case BT_WIT_RESULT: return i ? "err" : "ok";
-    default: return "?";
-  }
 }
 
 /* Starts a variant-like value in *out for case disc and, when the case
@@ -253,12 +252,12 @@ static bool load_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, baton
     case BT_WIT_VARIANT: case BT_WIT_ENUM: case BT_WIT_OPTION: case BT_WIT_RESULT: {
       uint32_t d = bt_abi_disc_size(bt_abi_case_count(t));
       uint32_t disc = d == 1 ? p[0] : d == 2 ? (uint32_t)(p[0] | (p[1] << 8)) : rd32(p);
-      if (!check_disc(cx, t, disc)) return false;
+      if (!bt_abi_check_disc(cx, t, disc)) return false;
       baton_value_t *payload;
       if (!set_payload(cx, t, disc, out, &payload)) return false;
       if (!payload) return true;
       if (!load_at(cx, ptr + bt_abi_payload_offset(t), bt_abi_case_type(t, disc), payload)) {
-        bt_abi_path_field(cx->st, case_name(t, disc));
+        bt_abi_path_field(cx->st, bt_abi_case_label(t, disc));
         bt_free(payload);
         memset(out, 0, sizeof *out);
         return false;
@@ -272,7 +271,7 @@ static bool load_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, baton
                             "flags with more than %d members", BT_ABI_MAX_FLAGS);
       uint32_t s = bt_abi_flags_size(t->count);
       uint32_t bits = s == 0 ? 0 : s == 1 ? p[0] : s == 2 ? (uint32_t)(p[0] | (p[1] << 8)) : rd32(p);
-      if (!check_flags(cx, t, bits)) return false;
+      if (!bt_abi_check_flags(cx, t, bits)) return false;
       out->kind = BATON_VALUE_FLAGS;
       out->of.flags = bits;
       return true;
@@ -429,7 +428,7 @@ static bool lift_flat(bt_abi_cx_t *cx, const bt_wit_type_t *t, const baton_val_t
       uint32_t disc = u32_of(vals[*pos]);
       size_t start = *pos + 1;
       *pos += k;
-      if (!check_disc(cx, t, disc)) return false;
+      if (!bt_abi_check_disc(cx, t, disc)) return false;
       baton_value_t *payload;
       if (!set_payload(cx, t, disc, out, &payload)) return false;
       if (!payload) return true;
@@ -440,7 +439,7 @@ static bool lift_flat(bt_abi_cx_t *cx, const bt_wit_type_t *t, const baton_val_t
       bt_abi_flatten(c, want, BT_ABI_FLAT_CAP, &kc);
       for (size_t j = 0; j < kc && j + 1 < k; j++) tmp[j] = bt_abi_coerce_from_join(vals[start + j], want[j]);
       if (!lift_flat(cx, c, tmp, kc, &tp, payload)) {
-        bt_abi_path_field(cx->st, case_name(t, disc));
+        bt_abi_path_field(cx->st, bt_abi_case_label(t, disc));
         bt_free(payload);
         memset(out, 0, sizeof *out);
         return false;
@@ -455,7 +454,7 @@ static bool lift_flat(bt_abi_cx_t *cx, const bt_wit_type_t *t, const baton_val_t
       out->kind = BATON_VALUE_FLAGS;
       if (t->count == 0) return true;
       if (!next_val(cx, vals, n, pos, &v)) return false;
-      if (!check_flags(cx, t, u32_of(v))) {
+      if (!bt_abi_check_flags(cx, t, u32_of(v))) {
         memset(out, 0, sizeof *out);
         return false;
       }

@@ -124,15 +124,6 @@ static void path_member(bt_abi_status_t *st, const bt_wit_type_t *t, size_t i) {
   else bt_abi_path_tuple(st, i);
 }
 
-static const char *case_label(const bt_wit_type_t *t, size_t i) {
-  switch (t->kind) {
-    case BT_WIT_VARIANT: case BT_WIT_ENUM: return t->fields[i].name;
-    case BT_WIT_OPTION: return i ? "some" : "none";
-    case BT_WIT_RESULT: return i ? "err" : "ok";
-    default: return "?";
-  }
-}
-
 bool bt_abi_check_value(bt_abi_status_t *st, const bt_wit_type_t *t, const baton_value_t *v) {
   t = bt_wit_type_unalias(t);
   if (!t) return bt_abi_failf(st, BT_ABI_FAIL_UNSUPPORTED, NULL, "missing type");
@@ -165,7 +156,7 @@ bool bt_abi_check_value(bt_abi_status_t *st, const bt_wit_type_t *t, const baton
     case BT_WIT_VARIANT: case BT_WIT_OPTION: case BT_WIT_RESULT: {
       const bt_wit_type_t *c = bt_abi_case_type(t, v->of.var.index);
       if (c && !bt_abi_check_value(st, c, v->of.var.payload)) {
-        bt_abi_path_field(st, case_label(t, v->of.var.index));
+        bt_abi_path_field(st, bt_abi_case_label(t, v->of.var.index));
         return false;
       }
       return true;
@@ -258,7 +249,7 @@ static bool store_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, cons
       }
       const bt_wit_type_t *c = bt_abi_case_type(t, idx);
       if (c && !store_at(cx, ptr + bt_abi_payload_offset(t), c, v->of.var.payload)) {
-        bt_abi_path_field(cx->st, case_label(t, idx));
+        bt_abi_path_field(cx->st, bt_abi_case_label(t, idx));
         return false;
       }
       return true;
@@ -342,7 +333,7 @@ static bool lower_flat(bt_abi_cx_t *cx, const bt_wit_type_t *t, const baton_valu
       if (c) {
         baton_val_t tmp[BT_ABI_FLAT_CAP];
         if (!lower_flat(cx, c, v->of.var.payload, tmp, BT_ABI_FLAT_CAP, &kc)) {
-          bt_abi_path_field(cx->st, case_label(t, idx));
+          bt_abi_path_field(cx->st, bt_abi_case_label(t, idx));
           return false;
         }
         for (size_t j = 0; j < kc; j++) out[start + j] = bt_abi_coerce_to_join(tmp[j], joined[1 + j]);

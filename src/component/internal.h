@@ -119,11 +119,14 @@ typedef struct cm_nameset {
   const char **slots;
   uint32_t cap, len;
 } cm_nameset;
-/* Adds a name; returns false when a name equal to it after
- * canonicalization (acronyms lowercased, [method]/[static] prefixes
- * stripped) is already present. `label_only`: plain lowercase comparison
- * (record fields, cases, parameters). Raises on out-of-memory. */
-BT_HIDDEN bool cm_nameset_add(cm_ctx *c, cm_nameset *s, const char *name, bool label_only);
+enum {
+  CM_NAMES_EXTERN = 0, /* strongly unique: acronyms lowercased, [method]/[static] stripped */
+  CM_NAMES_LABEL,      /* labels: compared ignoring case */
+  CM_NAMES_EXACT,      /* core names: byte equality */
+};
+/* Adds a name; returns false when a name equal to it under `mode` is
+ * already present. Raises on out-of-memory. */
+BT_HIDDEN bool cm_nameset_add(cm_ctx *c, cm_nameset *s, const char *name, int mode);
 
 /* ---- scopes ---- */
 

@@ -7,9 +7,10 @@
  * wasm2c's generated code needs no bounds checks: any address a 32-bit
  * memory instruction can form is inside the reservation, and everything past
  * the memory's current size is PROT_NONE. Released reservations go back to a
- * process-wide pool with their pages kept resident; only the bytes the
- * instance could have touched (its final size) are zeroed with memset, which
- * on these VMs is far cheaper than letting pages fault in again.
+ * process-wide pool with their first MiB kept resident: its pages that hold
+ * any non-zero byte are zeroed with memset, which on these VMs is far cheaper
+ * than letting pages fault in again; anything beyond is returned to the
+ * kernel with madvise(MADV_DONTNEED) so the pool does not pin large memories.
  *
  * Traps: a call into guest code pushes a bt_frame_t (thread-local) holding a
  * sigjmp_buf. wasm_rt_trap(), a host function that returns a trap, a SIGSEGV
@@ -389,6 +390,37 @@ static uint32_t rt_register_func_type(uint32_t np, uint32_t nr, const int *types
 
 /* ---- linear memory ---- */
 
+/* Bytes of a released memory kept resident and zeroed in place; the rest is
+ * returned to the kernel (which zero-fills it on the next touch). */
+#define BT_KEEP_RESIDENT ((size_t)1 << 20)
+
+/* Returns whether the 4 KiB page at p is all zero, reading 256-byte chunks
+ * and stopping at the first non-zero one. Reading is much cheaper than
+ * writing here, and a short-lived instance leaves most pages untouched. */
+static bool page_is_zero(const uint8_t *p) {
+  typedef uint64_t v2 __attribute__((vector_size(16), aligned(16), may_alias));
+  const v2 *q = (const v2 *)p;
+  for (size_t i = 0; i < 4096 / 16; i += 16) {
+    v2 a = (q[i] | q[i + 1]) | (q[i + 2] | q[i + 3]);
+    v2 b = (q[i + 4] | q[i + 5]) | (q[i + 6] | q[i + 7]);
+    v2 c = (q[i + 8] | q[i + 9]) | (q[i + 10] | q[i + 11]);
+    v2 d = (q[i + 12] | q[i + 13]) | (q[i + 14] | q[i + 15]);
+    a |= (b | c) | d;
+    if (a[0] | a[1]) return false;
+  }
+  return true;
+}
+
+/* Zeroes what a released instance could have written: dirty pages of the
+ * first BT_KEEP_RESIDENT bytes in place, the rest through the kernel. */
+static void slot_reset(bt_mem_slot_t *s) {
+  size_t keep = s->accessible < BT_KEEP_RESIDENT ? s->accessible : BT_KEEP_RESIDENT;
+  for (size_t off = 0; off < keep; off += 4096)
+    if (!page_is_zero(s->base + off)) memset(s->base + off, 0, 4096);
+  if (s->accessible > keep && madvise(s->base + keep, s->accessible - keep, MADV_DONTNEED) != 0)
+    memset(s->base + keep, 0, s->accessible - keep);
+}
+
 static bt_mem_slot_t *slot_of(baton_instance_t *inst, const uint8_t *base) {
   for (uint32_t i = 0; inst && i < inst->nslots; i++)
     if (inst->slots[i]->base == base) return inst->slots[i];
@@ -477,8 +509,7 @@ static void rt_free_memory(void *memp) {
       break;
     }
   }
-  /* Zero what the instance could have written; pages stay resident. */
-  memset(s->base, 0, s->accessible);
+  slot_reset(s);
   pthread_mutex_lock(&g_pool_lock);
   bool keep = g_pool_idle < BT_POOL_MAX_IDLE;
   if (keep) {

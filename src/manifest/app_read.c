@@ -13,7 +13,9 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "manifest/app_internal.h"
 
@@ -120,11 +122,18 @@ static size_t edit_distance(const char *a, const char *b, size_t limit) {
 
 const char *bt_m_suggest(const char *word, const bt_mkey_t *keys) {
   size_t len = strlen(word);
-  size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+  /* Short words only suggest near-identical ones: "c" is no typo of "a". */
+  size_t limit = len <= 2 ? 0 : len <= 4 ? 1 : len <= 8 ? 2 : 3;
   const char *best = NULL;
   size_t best_d = limit + 1;
+  if (limit == 0) return NULL;
   for (const bt_mkey_t *k = keys; k->name; k++) {
     size_t d = edit_distance(word, k->name, limit);
+    /* A prefix missing a short suffix ("timeout" for "timeout_ms"). */
+    size_t kl = strlen(k->name);
+    if (d > limit && len >= 4 && kl > len && kl - len <= 3 &&
+        strncasecmp(word, k->name, len) == 0)
+      d = limit;
     if (d < best_d) {
       best_d = d;
       best = k->name;

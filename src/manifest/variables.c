@@ -219,12 +219,15 @@ static bool append(char **msg, const char *fmt, ...) {
   return true;
 }
 
+/* getenv(3) with the bt_app_getenv_fn signature. */
+static const char *libc_getenv(const char *name) { return getenv(name); }
+
 baton_error_t *bt_app_resolve_variables(bt_app_t *app,
                                         bt_app_getenv_fn getenv_fn) {
   if (!app)
     return baton_error_new(BATON_EINVALID_ARGUMENT,
                            "bt_app_resolve_variables: NULL app");
-  if (!getenv_fn) getenv_fn = getenv;
+  if (!getenv_fn) getenv_fn = libc_getenv;
   clear_resolved(app);
   bool spin = app->format != BT_APP_FORMAT_BATON;
   char *missing = NULL;

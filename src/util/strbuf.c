@@ -116,6 +116,7 @@ char *bt_strbuf_take(bt_strbuf_t *b, size_t *len) {
     return NULL;
   }
   char *s = b->data;
+  s[b->len] = 0;
   if (len) *len = b->len;
   b->data = NULL;
   b->len = b->cap = 0;

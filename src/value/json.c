@@ -793,7 +793,10 @@ static void put_string(bt_strbuf_t *b, const char *s, size_t n) {
       case '\r': bt_strbuf_puts(b, "\\r"); break;
       case '\t': bt_strbuf_puts(b, "\\t"); break;
       default:
-        if (bt_value_escape_cp(cp))
+        if (bt_value_escape_cp(cp) && cp >= 0x10000)
+          bt_strbuf_printf(b, "\\u%04x\\u%04x", 0xD800 + ((unsigned)(cp - 0x10000) >> 10),
+                           0xDC00 + ((unsigned)(cp - 0x10000) & 0x3FF));
+        else if (bt_value_escape_cp(cp))
           bt_strbuf_printf(b, "\\u%04x", (unsigned)cp);
         else
           bt_strbuf_append(b, s + i, k);

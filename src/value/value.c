@@ -265,7 +265,9 @@ bool bt_vctx_fail(bt_vctx_t *c, size_t offset, baton_errno_t code, const char *f
   if (c->err) return false;
   if (c->path.failed) return bt_vctx_oom(c);
   bt_strbuf_t m = BT_STRBUF_INIT;
-  bt_strbuf_printf(&m, "at %s: ", c->path.len ? bt_strbuf_cstr(&c->path) : ".");
+  /* The root is ".", and a path that starts with an index reads ".[2]". */
+  const char *path = bt_strbuf_cstr(&c->path);
+  bt_strbuf_printf(&m, "at %s%s: ", path[0] == '[' || !path[0] ? "." : "", path);
   va_list ap;
   va_start(ap, fmt);
   bt_strbuf_vprintf(&m, fmt, ap);
@@ -632,7 +634,8 @@ size_t bt_value_format_float(double x, bool is_f32, char *buf) {
 bool bt_value_escape_cp(uint32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) ||
          (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
-         (cp >= 0x2066 && cp <= 0x206F) || cp == 0xFEFF;
+         (cp >= 0x2066 && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFDD0 && cp <= 0xFDEF) ||
+         (cp & 0xFFFE) == 0xFFFE;
 }
 
 size_t bt_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {

@@ -170,7 +170,8 @@ BT_HIDDEN bool bt_utf8_valid(const char *s, size_t n, size_t *bad);
 
 /* Returns true for code points the printers write as escapes rather than
  * literally: C0 and C1 controls, DEL, and invisible formatting characters
- * (soft hyphen, zero-width and bidirectional controls, the BOM). */
+ * (soft hyphen, zero-width and bidirectional controls, the BOM), and
+ * noncharacters (U+FDD0..U+FDEF and U+xFFFE/U+xFFFF in every plane). */
 BT_HIDDEN bool bt_value_escape_cp(uint32_t cp);
 
 /* Returns true when cp is a Unicode scalar value. */

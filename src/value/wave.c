@@ -362,39 +362,33 @@ static bool separator(wave_t *w, tk_kind_t close, bool *done) {
 static bool decode_escape(wave_t *w, size_t *j, size_t end, uint32_t *cp) {
   const char *s = w->c.text;
   size_t k = *j + 1;
-  if (k < end) {
-    switch (s[k]) {
-      case '\\': *cp = '\\'; break;
-      case '\'': *cp = '\''; break;
-      case '"': *cp = '"'; break;
-      case 't': *cp = '\t'; break;
-      case 'n': *cp = '\n'; break;
-      case 'r': *cp = '\r'; break;
-      case 'u': {
-        if (k + 1 >= end || s[k + 1] != '{') break;
-        uint32_t v = 0;
-        size_t d = k + 2, digits = 0;
-        while (d < end && digits <= 6) {
-          char h = s[d];
-          int x = is_digit(h) ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10
-                                          : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
-          if (x < 0) break;
-          v = v * 16 + (uint32_t)x;
-          digits++;
-          d++;
-        }
-        if (digits == 0 || digits > 6 || d >= end || s[d] != '}') break;
-        if (!bt_is_scalar(v))
-          return SYNTAX(w, *j, "escape \\u{%.*s} is not a Unicode scalar value", (int)digits,
-                        s + k + 2);
-        *cp = v;
-        *j = d + 1;
-        return true;
-      }
-      default: break;
+  char e = k < end ? s[k] : 0;
+  static const char names[] = "\\'\"tnr";
+  static const uint32_t values[] = {'\\', '\'', '"', '\t', '\n', '\r'};
+  const char *simple = e ? strchr(names, e) : NULL;
+  if (simple) {
+    *cp = values[simple - names];
+    *j = k + 1;
+    return true;
+  }
+  if (e == 'u' && k + 1 < end && s[k + 1] == '{') {
+    uint32_t v = 0;
+    size_t d = k + 2, digits = 0;
+    while (d < end && digits <= 6) {
+      char h = s[d];
+      int x = is_digit(h) ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                                      : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+      if (x < 0) break;
+      v = v * 16 + (uint32_t)x;
+      digits++;
+      d++;
     }
-    if (s[k] != 'u') {
-      *j = k + 1;
+    if (digits >= 1 && digits <= 6 && d < end && s[d] == '}') {
+      if (!bt_is_scalar(v))
+        return SYNTAX(w, *j, "escape \\u{%.*s} is not a Unicode scalar value", (int)digits,
+                      s + k + 2);
+      *cp = v;
+      *j = d + 1;
       return true;
     }
   }

@@ -29,14 +29,21 @@ struct wit_chunk {
 
 #define WIT_CHUNK_MIN ((size_t)16 * 1024)
 
+/* Minimum chunk size; tests shrink it so that allocation-failure injection
+ * reaches many more points of the front end. */
+static size_t g_chunk_min = WIT_CHUNK_MIN;
+
+void bt_wit_set_arena_chunk(size_t bytes) { g_chunk_min = bytes ? bytes : WIT_CHUNK_MIN; }
+
 void *wit_arena_alloc(wit_arena *a, size_t n) {
   size_t align = sizeof(max_align_t);
   n = (n + align - 1) / align * align;
   if (n == 0) n = align;
   wit_chunk *h = a->head;
   if (!h || h->size - h->used < n) {
-    size_t size = n > WIT_CHUNK_MIN ? n : WIT_CHUNK_MIN;
-    if (h && h->size * 2 > size && h->size < (size_t)1 << 22) size = h->size * 2;
+    size_t size = n > g_chunk_min ? n : g_chunk_min;
+    if (g_chunk_min == WIT_CHUNK_MIN && h && h->size * 2 > size && h->size < (size_t)1 << 22)
+      size = h->size * 2;
     wit_chunk *nc = bt_malloc(sizeof(wit_chunk) + size);
     if (!nc) return NULL;
     nc->size = size;
@@ -232,6 +239,7 @@ static void mb_putn(msgbuf *b, const char *s, size_t n) {
 
 static void mb_puts(msgbuf *b, const char *s) { mb_putn(b, s, strlen(s)); }
 
+/* Appends printf-formatted text. */
 static void mb_vprintf(msgbuf *b, const char *fmt, va_list ap) {
   va_list ap2;
   char probe[1];

@@ -212,12 +212,14 @@ static int skip_one(wit_lexer *lx, uint32_t *start, uint32_t *end) {
   return 0;
 }
 
+/* Skips whitespace and comments of every kind. */
 static void skip_trivia(wit_lexer *lx) {
   uint32_t s, e;
   while (skip_one(lx, &s, &e) != 0) {
   }
 }
 
+/* Returns the keyword token for s[0, n), or T_ID. */
 static wit_tok_kind keyword_kind(const char *s, uint32_t n) {
   for (size_t i = 0; i < BT_ARRAY_LEN(g_keywords); i++)
     if (strlen(g_keywords[i].word) == n && memcmp(g_keywords[i].word, s, n) == 0)

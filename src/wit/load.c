@@ -49,6 +49,7 @@ static uint32_t read_source(wit_ctx *c, const char *path) {
   return wit_add_source(c, path, buf ? buf : "", len);
 }
 
+/* Returns "dir/name" in the scratch arena. */
 static char *join_path(wit_ctx *c, const char *dir, const char *name) {
   size_t a = strlen(dir), b = strlen(name);
   bool slash = a > 0 && dir[a - 1] == '/';
@@ -110,6 +111,7 @@ static wit_group *load_dir_group(wit_ctx *c, const char *dir) {
   return wit_group_from_files(c, files, nf);
 }
 
+/* Parses one .wit file (with its nested packages) into a group. */
 static wit_group *load_file_group(wit_ctx *c, const char *path) {
   ast_file *f = wit_parse_file(c, read_source(c, path));
   return wit_group_from_files(c, &f, 1);

@@ -44,6 +44,8 @@ static bool eat(parser *p, wit_tok_kind kind) {
   return true;
 }
 
+/* Raises "expected WHAT, found TOKEN"; when a keyword stands where an
+ * identifier was expected, suggests the `%keyword` escape. */
 static _Noreturn void unexpected(parser *p, wit_tok t, const char *what) {
   if (t.kind >= T_USE && t.kind < T_KIND_COUNT && strcmp(what, "an identifier") == 0)
     wit_fail(p->c, tok_span(p, t),
@@ -59,10 +61,13 @@ static wit_tok expect(parser *p, wit_tok_kind kind) {
   return t;
 }
 
+/* Raises an UNSUPPORTED error naming the construct at `sp`. */
 static _Noreturn void unsupported(parser *p, wit_span sp, const char *what) {
   wit_fail_code(p->c, BATON_EUNSUPPORTED, sp, "unsupported: %s", what);
 }
 
+/* Turns an identifier token into an ast_id (without the `%` of an explicit
+ * identifier), validating its spelling. Raises on an invalid identifier. */
 static ast_id id_from(parser *p, wit_tok t) {
   ast_id id;
   id.span = tok_span(p, t);
@@ -221,6 +226,9 @@ static ast_id parse_angle_id(parser *p) {
   return id;
 }
 
+/* Parses a type expression; `depth` counts enclosing type constructors and
+ * is limited to MAX_TYPE_DEPTH so that hostile input cannot exhaust the
+ * stack. Raises on syntax errors and unsupported types. */
 static ast_type *parse_type(parser *p, int depth) {
   wit_tok t = next(p);
   wit_span sp = tok_span(p, t);
@@ -589,6 +597,7 @@ static void parse_include(parser *p, ast_world_item *it) {
   }
 }
 
+/* Parses `world name { items }` after its docs and attributes. */
 static ast_world *parse_world(parser *p, const char *docs, ast_attrs attrs) {
   ast_world *w = wit_tmp(p->c, sizeof *w);
   size_t cap = 0;

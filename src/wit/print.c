@@ -100,6 +100,7 @@ static void name(out *o, const char *n) {
   raw(o, n, strlen(n));
 }
 
+/* Prints documentation as `/// line` lines (`///` for an empty line). */
 static void docs(out *o, const char *d) {
   if (!d) return;
   const char *p = d;
@@ -118,6 +119,7 @@ static void docs(out *o, const char *d) {
   }
 }
 
+/* Prints an item's feature gates, one per line. */
 static void stability(out *o, const bt_wit_stability_t *s) {
   if (s->kind == BT_WIT_STABILITY_STABLE) {
     str(o, "@since(version = ");
@@ -172,6 +174,8 @@ static void iface_path(out *o, const bt_wit_interface_t *iface, const bt_wit_pac
 
 static void type_name(out *o, const bt_wit_type_t *t);
 
+/* Prints a handle: `borrow<r>`, or for an own handle `r` (or `own<r>` when
+ * `force_own`, as in `type h = own<r>`). */
 static void handle_name(out *o, const bt_wit_type_t *t, bool force_own) {
   if (t->kind == BT_WIT_BORROW) {
     str(o, "borrow<");
@@ -249,6 +253,7 @@ static void signature(out *o, const bt_wit_function_t *f) {
   type_name(o, f->result);
 }
 
+/* Prints a record, variant, enum or flags definition with its members. */
 static void member_list(out *o, const bt_wit_type_t *t, const char *kw) {
   str(o, kw);
   str(o, " ");
@@ -292,6 +297,8 @@ static void declare(out *o, const bt_wit_type_t *t) {
   semicolon(o);
 }
 
+/* Prints `resource r;` or `resource r { ... }` with the functions among
+ * `funcs` that belong to it, in their order. */
 static void resource(out *o, const bt_wit_type_t *t, bt_wit_function_t *const *funcs, size_t nf) {
   str(o, "resource ");
   name(o, t->name);
@@ -393,6 +400,7 @@ static void interface_body(out *o, const bt_wit_interface_t *iface, const bt_wit
   o->any_items = prev;
 }
 
+/* Prints one import or export with its docs and gates. */
 static void world_item(out *o, const bt_wit_world_item_t *it, const bt_wit_package_t *cur,
                        const char *kw) {
   if (it->kind == BT_WIT_ITEM_INTERFACE) {
@@ -473,6 +481,8 @@ static void package_name(out *o, const bt_wit_package_t *p) {
   }
 }
 
+/* Prints a package: `package x;` plus items for the main package, a nested
+ * `package x { ... }` block otherwise. */
 static void package(out *o, const bt_wit_package_t *p, bool is_main) {
   package_name(o, p);
   if (is_main) {
@@ -540,6 +550,7 @@ char *wit_print_to_string(const bt_wit_resolve_t *r, const bt_wit_world_t *world
   return o.buf;
 }
 
+/* Writes and frees printed text; NULL text means printing ran out of memory. */
 static baton_error_t *write_out(char *text, FILE *f) {
   if (!text) return baton_error_new(BATON_ENO_MEMORY, "out of memory while printing WIT");
   size_t n = strlen(text);

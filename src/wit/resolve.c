@@ -194,6 +194,8 @@ static bt_wit_package_t *path_package(pkg_state *st, const ast_path *p) {
            id);
 }
 
+/* Finds the interface a foreign path names. Raises when the package or the
+ * interface does not exist. */
 static bt_wit_interface_t *foreign_interface(pkg_state *st, const ast_path *p) {
   bt_wit_package_t *pkg = path_package(st, p);
   for (size_t i = 0; i < pkg->interface_count; i++)
@@ -229,6 +231,7 @@ static void local_lookup(pkg_state *st, const ast_id *id, const char *expected,
   *world = it->world;
 }
 
+/* Resolves a path that must name an interface (local or foreign). Raises. */
 static bt_wit_interface_t *path_to_interface(pkg_state *st, const ast_path *p) {
   if (p->foreign) return foreign_interface(st, p);
   bt_wit_interface_t *iface;
@@ -238,6 +241,7 @@ static bt_wit_interface_t *path_to_interface(pkg_state *st, const ast_path *p) {
   return iface;
 }
 
+/* Resolves a path that must name a world (local or foreign). Raises. */
 static bt_wit_world_t *path_to_world(pkg_state *st, const ast_path *p) {
   if (p->foreign) return foreign_world(st, p);
   bt_wit_interface_t *iface;
@@ -867,6 +871,7 @@ static void check_ref(pkg_state *st, const bt_wit_type_t *t, wit_span from, cons
   for (size_t i = 0; i < t->count && t->types; i++) check_ref(st, t->types[i], from, what);
 }
 
+/* Checks every type a named type refers to (see check_ref). */
 static void check_type_refs(pkg_state *st, const bt_wit_type_t *t) {
   wit_span sp = wit_src(t->src_);
   char *what = wit_fmt(st->c, "type `%s`", t->name);
@@ -874,6 +879,7 @@ static void check_type_refs(pkg_state *st, const bt_wit_type_t *t) {
   for (size_t i = 0; i < t->count && t->fields; i++) check_ref(st, t->fields[i].type, sp, what);
 }
 
+/* Checks every type a function refers to (see check_ref). */
 static void check_func_refs(pkg_state *st, const bt_wit_function_t *f) {
   wit_span sp = wit_src(f->src_);
   char *what = wit_fmt(st->c, "function `%s`", f->name);
@@ -990,18 +996,17 @@ static item_ref *add_item(pkg_state *st, ast_item_kind kind, const ast_id *name,
   return it;
 }
 
-/* Records that item `it` depends on the local item named by `id`, as seen
- * from the scope of decl list `decl`. Foreign names are not edges. */
-static void add_dep(pkg_state *st, item_ref *it, const ast_id *id, size_t decl) {
-  (void)decl;
+/* Records that item `it` names the local item `id` (through `use` or
+ * `include`); dep_target later decides whether that is an edge. */
+static void add_dep(pkg_state *st, item_ref *it, const ast_id *id) {
   WIT_PUSH(st->c, &st->c->tmp, it->dep_ids, it->ndeps, it->capdeps, *id);
 }
 
-/* Maps a dependency name to the package item it denotes in decl list
- * `decl` (following a top-level `use` of a local item); NULL when it is a
- * foreign alias. Raises when the name is undefined. */
-static item_ref *dep_target(pkg_state *st, const ast_id *id, size_t decl,
-                            const ast_decls *dl, const char *expected) {
+/* Maps a dependency name to the package item it denotes in the file `dl`
+ * (following a top-level `use` of a local item); NULL when it is a foreign
+ * alias. Raises when the name is undefined. */
+static item_ref *dep_target(pkg_state *st, const ast_id *id, const ast_decls *dl,
+                            const char *expected) {
   for (size_t i = 0; i < dl->nitems; i++) {
     const ast_item *x = &dl->items[i];
     if (x->kind != AK_USE) continue;
@@ -1012,7 +1017,6 @@ static item_ref *dep_target(pkg_state *st, const ast_id *id, size_t decl,
     if (!t) wit_fail(st->c, x->use->path.name.span, "undefined %s `%s`", expected, x->use->path.name.s);
     return t;
   }
-  (void)decl;
   item_ref *t = wit_map_get(&st->by_name, id->s);
   if (!t) wit_fail(st->c, id->span, "undefined %s `%s`", expected, id->s);
   return t;
@@ -1076,19 +1080,17 @@ static void resolve_package(resolver *r, wit_unpkg *up) {
   /* 2. Dependency edges and topological order. */
   for (size_t i = 0; i < st.nitems; i++) {
     item_ref *it = st.items[i];
-    const ast_decls *dl = &up->decls[it->decl];
     if (it->ast_i) {
       for (size_t k = 0; k < it->ast_i->nitems; k++) {
         const ast_iface_item *x = &it->ast_i->items[k];
-        if (x->kind == AI_USE && !x->use->from.foreign) add_dep(&st, it, &x->use->from.name, it->decl);
+        if (x->kind == AI_USE && !x->use->from.foreign) add_dep(&st, it, &x->use->from.name);
       }
     } else {
       for (size_t k = 0; k < it->ast_w->nitems; k++) {
         const ast_world_item *x = &it->ast_w->items[k];
-        if (x->kind == AW_INCLUDE && !x->path.foreign) add_dep(&st, it, &x->path.name, it->decl);
+        if (x->kind == AW_INCLUDE && !x->path.foreign) add_dep(&st, it, &x->path.name);
       }
     }
-    (void)dl;
   }
   topo_node *nodes = wit_tmp(c, (st.nitems + 1) * sizeof *nodes);
   wit_map index = {0};
@@ -1098,7 +1100,7 @@ static void resolve_package(resolver *r, wit_unpkg *up) {
     nodes[i].dep_ids = it->dep_ids;
     nodes[i].deps = wit_tmp(c, (it->ndeps + 1) * sizeof(size_t));
     for (size_t k = 0; k < it->ndeps; k++) {
-      item_ref *t = dep_target(&st, &it->dep_ids[k], it->decl, &up->decls[it->decl],
+      item_ref *t = dep_target(&st, &it->dep_ids[k], &up->decls[it->decl],
                                it->ast_i ? "interface" : "world");
       if (!t) continue; /* a foreign alias: not an edge */
       nodes[i].deps[nodes[i].ndeps] = (uintptr_t)wit_map_get(&index, t->name) - 1;
@@ -1241,6 +1243,7 @@ typedef struct pkg_node {
   int state; /* 0 new, 1 visiting, 2 done */
 } pkg_node;
 
+/* Records the package a foreign path names, once, keeping first-seen order. */
 static void note_dep(wit_ctx *c, pkg_node *n, const ast_path *p) {
   if (!p->foreign) return;
   const char *id = path_pkg_id(c, p);
@@ -1285,6 +1288,8 @@ static void collect_pkg_deps(wit_ctx *c, pkg_node *n) {
   }
 }
 
+/* Depth-first: resolves the dependencies of `x` (in discovery order), then
+ * `x` itself, appending it to the output order. Raises on a cycle. */
 static void visit_pkg(resolver *r, pkg_node *nodes, size_t n, wit_map *by_id, pkg_node *x) {
   wit_ctx *c = r->c;
   if (x->state == 2) return;
@@ -1373,6 +1378,7 @@ static const char *pkg_id_of(wit_ctx *c, const ast_pkg_name *n) {
   return s;
 }
 
+/* Creates an unresolved package with the given name. */
 static wit_unpkg *new_unpkg(wit_ctx *c, const ast_pkg_name *name) {
   wit_unpkg *up = wit_tmp(c, sizeof *up);
   up->name = *name;
@@ -1393,14 +1399,15 @@ wit_group *wit_group_from_files(wit_ctx *c, ast_file **files, size_t nfiles) {
       WIT_PUSH(c, &c->tmp, g->nested, g->nnested, capn, up);
     }
     if (!f->has_package) continue;
-    if (header && pkg_name_cmp(header, &f->package) != 0)
+    if (header && pkg_name_cmp(header, &f->package) != 0) {
+      bool same_name = strcmp(header->ns.s, f->package.ns.s) == 0 &&
+                       strcmp(header->name.s, f->package.name.s) == 0;
       wit_fail_note(c, f->package.span, header->span, "the package was first declared here",
-                    "package version conflict: `%s` does not match `%s` declared earlier",
-                    pkg_id_of(c, &f->package), pkg_id_of(c, header));
-    if (header && header->has_version && strcmp(header->version.text, f->package.version.text) != 0)
-      wit_fail_note(c, f->package.span, header->span, "the package was first declared here",
-                    "package version conflict: `%s` does not match `%s` declared earlier",
-                    pkg_id_of(c, &f->package), pkg_id_of(c, header));
+                    "package %s conflict: `%s` does not match `%s` declared earlier (all files "
+                    "of a package must declare the same package)",
+                    same_name ? "version" : "name", pkg_id_of(c, &f->package),
+                    pkg_id_of(c, header));
+    }
     if (!header) header = &f->package;
     if (f->package.docs) {
       if (docs_from)

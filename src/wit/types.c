@@ -81,6 +81,7 @@ static uint64_t mix(uint64_t h, uint64_t v) {
   return h;
 }
 
+/* Hashes the structure of an anonymous type (kind and member pointers). */
 static uint64_t hash_shape(const bt_wit_type_t *t) {
   uint64_t h = (uint64_t)t->kind;
   h = mix(h, (uint64_t)(uintptr_t)t->target);
@@ -92,6 +93,7 @@ static uint64_t hash_shape(const bt_wit_type_t *t) {
   return h;
 }
 
+/* True when two anonymous types have the same structure. */
 static bool same_shape(const bt_wit_type_t *a, const bt_wit_type_t *b) {
   if (a->kind != b->kind || a->target != b->target || a->resource != b->resource ||
       a->ok != b->ok || a->err != b->err || a->count != b->count)
@@ -150,8 +152,8 @@ bt_wit_type_t *wit_value_ref(wit_ctx *c, bt_wit_type_t *named) {
   return wit_intern(c, &shape);
 }
 
-bool wit_type_has_borrow(const bt_wit_type_t *t) {
-  if (!t) return false;
+/* Computes whether t contains a borrow handle, without the cache. */
+static bool compute_has_borrow(const bt_wit_type_t *t) {
   switch (t->kind) {
     case BT_WIT_BORROW: return true;
     case BT_WIT_LIST:
@@ -169,6 +171,16 @@ bool wit_type_has_borrow(const bt_wit_type_t *t) {
       return false;
     default: return false;
   }
+}
+
+bool wit_type_has_borrow(const bt_wit_type_t *t) {
+  if (!t || t->kind <= BT_WIT_STRING) return false;
+  /* Memoized in the type: types form a DAG, and walking it without the
+   * cache could take exponential time. The cache is a pure function of the
+   * type's structure, so the cast is benign. */
+  bt_wit_type_t *m = (bt_wit_type_t *)t;
+  if (!m->has_borrow_) m->has_borrow_ = compute_has_borrow(t) ? 2 : 1;
+  return m->has_borrow_ == 2;
 }
 
 /* ---- queries on a finished model ---- */

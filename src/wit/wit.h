@@ -2,8 +2,9 @@
  * src/wit/wit.h: the WIT front end and the resolved WIT type model.
  *
  * WIT (the Component Model's interface language) is parsed from a file, a
- * directory laid out the way wit-bindgen expects (`wit/NAME.wit` plus
- * `wit/deps/<name>.wit` or `wit/deps/<name>/NAME.wit`), or a string. Parsing
+ * directory laid out the way wit-bindgen expects (the root package's .wit
+ * files in `wit/`, each dependency a `wit/deps/<name>.wit` file or a
+ * `wit/deps/<name>/` directory), or a string. Parsing
  * resolves every name and produces a bt_wit_resolve_t: a read-only graph of
  * packages, interfaces, worlds, functions and types. That graph is the type
  * model shared by the canonical ABI, WAVE values, the component loader and
@@ -15,7 +16,8 @@
  *     `use`d name) exists exactly once; anonymous types (list<T>, tuple<...>,
  *     option<T>, result<...>, own<R>, borrow<R>) are interned per resolve, so
  *     two mentions of `list<u8>` yield the same pointer. Primitive types are
- *     static singletons shared by every resolve (bt_wit_prim()).
+ *     static singletons shared by every resolve (bt_wit_prim()). A world that
+ *     includes another gets its own copies of the included world's types.
  *   - A reference to a resource in value position (a parameter `b: blob`) is
  *     an anonymous OWN handle, as in the Component Model; `borrow<blob>` is a
  *     BORROW handle. `type a = b` and `use i.{b}` create ALIAS types whose
@@ -150,6 +152,7 @@ struct bt_wit_type {
   uint32_t serial_;
   uint32_t src_[3]; /* defining span: file, start, end */
   uint8_t excluded_;
+  uint8_t has_borrow_; /* 0 unknown, 1 no, 2 yes */
 };
 
 /* ---- functions ---- */
@@ -302,6 +305,10 @@ BT_HIDDEN baton_error_t *bt_wit_print(const bt_wit_resolve_t *resolve, FILE *out
  * named by its qualified path. */
 BT_HIDDEN baton_error_t *bt_wit_print_world(const bt_wit_resolve_t *resolve,
                                             const bt_wit_world_t *world, FILE *out);
+
+/* Tests only: sets the arena chunk size (0 restores the default) so that
+ * allocation-failure injection reaches more allocation points. */
+BT_HIDDEN void bt_wit_set_arena_chunk(size_t bytes);
 
 /* Frees a resolve and everything it owns. NULL is a no-op. */
 BT_HIDDEN void bt_wit_free(bt_wit_resolve_t *resolve);

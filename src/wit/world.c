@@ -82,6 +82,7 @@ typedef struct cloner {
   bt_wit_package_t *package;
 } cloner;
 
+/* True when `t` belongs to the world or interface being copied. */
 static bool owned_by_source(const cloner *cl, const bt_wit_type_t *t) {
   if (cl->from_world) return t->owner_kind == BT_WIT_OWNER_WORLD && t->world == cl->from_world;
   return t->owner_kind == BT_WIT_OWNER_INTERFACE && t->interface == cl->from_iface;
@@ -136,6 +137,7 @@ static bt_wit_type_t *clone_type(cloner *cl, bt_wit_type_t *t) {
   return n;
 }
 
+/* Copies a function, mapping the types it refers to through the cloner. */
 static bt_wit_function_t *clone_function(cloner *cl, const bt_wit_function_t *f) {
   bt_wit_function_t *n = wit_new(cl->c, sizeof *n);
   *n = *f;
@@ -187,6 +189,7 @@ static const char *rename_with(wit_ctx *c, const char *orig, const ast_include_n
   return NULL;
 }
 
+/* Applies the first matching `with` entry of an include to a name. */
 static const char *rename_item(wit_ctx *c, const char *orig, const wit_include *inc) {
   for (size_t i = 0; i < inc->nwith; i++) {
     const char *n = rename_with(c, orig, &inc->with[i]);
@@ -290,6 +293,8 @@ static bt_wit_interface_t *type_dep(const bt_wit_type_t *t) {
   return o->interface;
 }
 
+/* Returns the ordering class of an import: 0 interfaces, 1 `use`d types,
+ * 2 other types, 3 functions, 4 resource functions. */
 static int item_class(const bt_wit_world_item_t *it) {
   switch (it->kind) {
     case BT_WIT_ITEM_INTERFACE: return 0;
@@ -317,11 +322,13 @@ static void sort_by_class(wit_ctx *c, wit_itemvec *v) {
   memcpy(v->items, out, v->len * sizeof *out);
 }
 
+/* True when a list holds an item with the same key (interface or name). */
 static bool has_key(const wit_itemvec *v, const bt_wit_world_item_t *key) {
   if (key->by_interface) return has_interface(v, key->interface);
   return find_named(v, key->name) != NULL;
 }
 
+/* Builds the item for an interface pulled in as a dependency. */
 static bt_wit_world_item_t dep_item(bt_wit_interface_t *dep, bt_wit_stability_t stability) {
   bt_wit_world_item_t it;
   memset(&it, 0, sizeof it);
@@ -377,6 +384,8 @@ static bool add_export(export_state *es, const bt_wit_world_item_t *item, bool a
   return true;
 }
 
+/* Elaborates a world in place (see the file comment). Raises when an export
+ * needs one of its dependencies both imported and exported. */
 static void elaborate(wit_ctx *c, bt_wit_world_t *w, wit_world_info *info) {
   sort_by_class(c, &info->imports);
   wit_itemvec imports = {0}, exports = {0}, export_ifaces = {0};

@@ -10,6 +10,8 @@
 //   node tests/wit/wasm-tools.mjs embed-dummy WIT_PATH WORLD OUT.wasm
 //   node tests/wit/wasm-tools.mjs new IN.wasm OUT.wasm
 //   node tests/wit/wasm-tools.mjs wit COMPONENT.wasm
+//       (a core module carrying embedded WIT, as embed-dummy writes, is
+//       first turned into a component)
 //   node tests/wit/wasm-tools.mjs world-wit WIT_PATH WORLD
 //       embed a dummy module for WORLD, make a component, print its WIT
 //   node tests/wit/wasm-tools.mjs validate WIT_PATH
@@ -99,7 +101,12 @@ try {
     }
     case 'wit': {
       if (args.length !== 1) die('usage: wit COMPONENT.wasm');
-      process.stdout.write(await tools.componentWit(readFileSync(args[0])));
+      let bytes = readFileSync(args[0]);
+      // A core module has version 1 and layer 0 in its header; a component
+      // has layer 1. Embedded WIT only shows once the module is componentized.
+      const isModule = bytes.length >= 8 && bytes[4] === 1 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0;
+      if (isModule) bytes = await tools.componentNew(bytes);
+      process.stdout.write(await tools.componentWit(bytes));
       break;
     }
     case 'world-wit': {
