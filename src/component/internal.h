@@ -221,8 +221,11 @@ BT_HIDDEN void cm_map_put(cm_ctx *c, cm_map *m, const bt_ctype_t *key, bt_ctype_
 BT_HIDDEN bool cm_match_extern(cm_ctx *c, const uint8_t *at, bt_csort_t sort, const void *actual,
                                const void *expected, cm_map *map, char *why, size_t n);
 /* Returns `t` with every node in `map` replaced (copying what changes).
- * Raises. */
-BT_HIDDEN bt_ctype_t *cm_subst(cm_ctx *c, const uint8_t *at, bt_ctype_t *t, cm_map *map);
+ * `memo` (zero-initialised by the caller) remembers the copies made, and
+ * must be shared by all calls whose results must agree on node identity
+ * (e.g. all exports of one instantiation). Raises. */
+BT_HIDDEN bt_ctype_t *cm_subst(cm_ctx *c, const uint8_t *at, bt_ctype_t *t, cm_map *map,
+                               cm_map *memo);
 /* True when two core function types are equal. */
 BT_HIDDEN bool cm_core_functype_eq(const bt_wasm_functype_t *a, const bt_wasm_functype_t *b);
 /* Checks a core extern against an expected one (for module instantiation);

@@ -305,9 +305,10 @@ static void read_instance(cm_ctx *c, comp_state *st, cm_rd *r) {
     }
     inst->nexports = ct->nexports;
     inst->exports = cm_alloc_array(c, ct->nexports, sizeof *inst->exports);
+    cm_map memo = {0};
     for (uint32_t k = 0; k < ct->nexports; k++) {
       inst->exports[k] = ct->exports[k];
-      inst->exports[k].type = cm_subst(c, at, ct->exports[k].type, &map);
+      inst->exports[k].type = cm_subst(c, at, ct->exports[k].type, &map, &memo);
     }
     d->u.instance.instantiate = true;
     d->u.instance.of = cidx;
@@ -396,7 +397,10 @@ static void read_export(cm_ctx *c, comp_state *st, cm_rd *r) {
       cm_fail(c, tat, BATON_ETYPE, "export `%s`: the exported %s does not match the ascribed type: %s",
               name, bt_csort_name(si.sort), why);
     if (si.sort == BT_CSORT_CORE_MODULE) e.module = asc.module;
-    else if (si.sort != BT_CSORT_TYPE) e.type = cm_subst(c, tat, asc.type, &map);
+    else if (si.sort != BT_CSORT_TYPE) {
+      cm_map memo = {0};
+      e.type = cm_subst(c, tat, asc.type, &map, &memo);
+    }
     d->u.ext.ascribed = true;
   } else if (has != 0x00) {
     cm_fail(c, tat, BATON_EMALFORMED, "invalid optional marker 0x%02x", has);

@@ -352,7 +352,7 @@ typedef struct sctx {
   cm_ctx *c;
   const uint8_t *at;
   cm_map *map;
-  cm_map memo;
+  cm_map *memo;
 } sctx;
 
 static bt_ctype_t *subst(sctx *s, bt_ctype_t *t);
@@ -378,7 +378,7 @@ static bt_ctype_t *subst(sctx *s, bt_ctype_t *t) {
   cm_burn(s->c, s->at, 1);
   bt_ctype_t *v = cm_map_get(s->map, t);
   if (v) return v;
-  v = cm_map_get(&s->memo, t);
+  v = cm_map_get(s->memo, t);
   if (v) return v;
   bt_ctype_t tmp = *t;
   bool changed = false;
@@ -442,13 +442,13 @@ static bt_ctype_t *subst(sctx *s, bt_ctype_t *t) {
     *out = tmp;
     cm_type_finish(s->c, out, s->at);
   }
-  cm_map_put(s->c, &s->memo, t, out);
+  cm_map_put(s->c, s->memo, t, out);
   return out;
 }
 
-bt_ctype_t *cm_subst(cm_ctx *c, const uint8_t *at, bt_ctype_t *t, cm_map *map) {
+bt_ctype_t *cm_subst(cm_ctx *c, const uint8_t *at, bt_ctype_t *t, cm_map *map, cm_map *memo) {
   if (!map || map->len == 0) return t;
-  sctx s = {c, at, map, {0}};
+  sctx s = {c, at, map, memo};
   return subst(&s, t);
 }
 

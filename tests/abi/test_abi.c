@@ -533,7 +533,7 @@ TEST(buffer_roundtrips) {
   roundtrip("t-res-u8-str", "err(\"e\")", "err(\"e\")");
   roundtrip("t-res-err", "ok", "ok");
   roundtrip("t-list-char", "['a', '\\u{e9}', '\\u{1f600}']", "['a', '\xc3\xa9', '\xf0\x9f\x98\x80']");
-  roundtrip("t-own", "own(7)", "own(7)");
+  roundtrip("t-own", "blob(7)", "blob(7)");
 }
 
 TEST(buffer_flat_variant_coercion) {
