@@ -674,12 +674,6 @@ static baton_error_t *load_text(const char *name, const char *text, size_t len,
   app->path = path;
   app->dir = dir;
   app->retry_policy_enabled = -1;
-  bt_app_retry_t *r = &app->retry_policy;
-  r->max_attempts = 1;
-  r->initial_backoff_ms = 100;
-  r->max_backoff_ms = 10000;
-  r->multiplier = 2.0;
-  r->on = BT_APP_RETRY_ON_TRAP | BT_APP_RETRY_ON_TIMEOUT;
   bt_toml_value_t *root = NULL;
   baton_error_t *err = bt_toml_parse(text, len, app->path, &root);
   if (err) {
@@ -888,14 +882,19 @@ static void retry_apply(bt_app_retry_t *r, const bt_app_retry_t *layer) {
   if (layer->set & BT_APP_RETRY_SET_ON) r->on = layer->on;
 }
 
+void bt_m_retry_defaults(bt_app_retry_t *r) {
+  r->max_attempts = 1;
+  r->initial_backoff_ms = 100;
+  r->max_backoff_ms = 10000;
+  r->multiplier = 2.0;
+  r->jitter = false;
+  r->on = BT_APP_RETRY_ON_TRAP | BT_APP_RETRY_ON_TIMEOUT;
+}
+
 bt_app_retry_t bt_app_step_retry(const bt_app_t *app,
                                  const bt_app_step_t *step) {
   bt_app_retry_t r = {0};
-  r.max_attempts = 1;
-  r.initial_backoff_ms = 100;
-  r.max_backoff_ms = 10000;
-  r.multiplier = 2.0;
-  r.on = BT_APP_RETRY_ON_TRAP | BT_APP_RETRY_ON_TIMEOUT;
+  bt_m_retry_defaults(&r);
   retry_apply(&r, &app->retry_policy);
   if (step) retry_apply(&r, &step->retry);
   if (r.max_backoff_ms < r.initial_backoff_ms)

@@ -232,9 +232,10 @@ enum {
 };
 
 /* A retry policy as written (application `retry_policy`, step `retry`), or
- * an effective one from bt_app_step_retry(). Unwritten fields hold the
- * built-in defaults: 1 attempt, 100 ms initial and 10000 ms maximum
- * backoff, multiplier 2, no jitter, on trap and timeout. */
+ * an effective one from bt_app_step_retry(). In a present policy the
+ * unwritten fields hold the built-in defaults: 1 attempt, 100 ms initial
+ * and 10000 ms maximum backoff, multiplier 2, no jitter, on trap and
+ * timeout. A step without `retry` has present false and zero fields. */
 typedef struct bt_app_retry {
   bool present;
   bt_pos_t pos;

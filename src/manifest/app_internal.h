@@ -174,6 +174,9 @@ BT_HIDDEN bool bt_m_validate(bt_mctx_t *c);
  * environment variable. */
 BT_HIDDEN bool bt_m_check_templates(bt_mctx_t *c);
 
+/* Sets the built-in retry defaults (see bt_app_retry_t) in r. */
+BT_HIDDEN void bt_m_retry_defaults(bt_app_retry_t *r);
+
 /* Frees the fields of a dependency / an input (not the struct itself). */
 BT_HIDDEN void bt_m_free_dep(bt_app_dependency_t *d);
 BT_HIDDEN void bt_m_free_input(bt_app_input_t *in);

@@ -71,16 +71,6 @@ static bool read_max_memory(bt_mctx_t *c, const bt_toml_value_t *t,
                    where);
 }
 
-/* Sets the built-in retry defaults (see bt_app_retry_t). */
-static void retry_defaults(bt_app_retry_t *r) {
-  r->max_attempts = 1;
-  r->initial_backoff_ms = 100;
-  r->max_backoff_ms = 10000;
-  r->multiplier = 2.0;
-  r->jitter = false;
-  r->on = BT_APP_RETRY_ON_TRAP | BT_APP_RETRY_ON_TIMEOUT;
-}
-
 /* Reads a retry table (application retry_policy, step retry). */
 static bool read_retry(bt_mctx_t *c, const bt_toml_value_t *v,
                        const char *key, const char *outer, bt_app_retry_t *r) {
@@ -96,7 +86,7 @@ static bool read_retry(bt_mctx_t *c, const bt_toml_value_t *v,
   char where[400];
   snprintf(where, sizeof where, "'%s' of %s", key, outer);
   if (!bt_m_check_keys(c, v, where, keys)) return false;
-  retry_defaults(r);
+  bt_m_retry_defaults(r);
   r->present = true;
   r->pos = bt_m_pos(c, v);
   uint64_t attempts = 0;

@@ -234,6 +234,7 @@ static bool fail_expected(jparser_t *p, const bt_wit_type_t *t, const jtoken_t *
   return false;
 }
 
+/* Returns the value of four hex digits at s, or -1. */
 static int hex4(const char *s) {
   int v = 0;
   for (int i = 0; i < 4; i++) {
@@ -319,6 +320,8 @@ static bool parse_into_new(jparser_t *p, const bt_wit_type_t *t, const char *seg
   return ok;
 }
 
+/* Parses an integer or float of t's kind from tok: a JSON number, or a
+ * string holding an integer (s64/u64) or nan/inf/-inf (floats). */
 static bool parse_number(jparser_t *p, const bt_wit_type_t *t, jtoken_t *tok,
                          baton_value_t *out) {
   const char *s = p->c.text + tok->start;
@@ -377,6 +380,8 @@ static bool parse_number(jparser_t *p, const bt_wit_type_t *t, jtoken_t *tok,
   return ok;
 }
 
+/* Parses a JSON array (the lookahead is `[`) as a list, or as a tuple with
+ * exactly t->count elements; elements get the path segment [i]. */
 static bool parse_array(jparser_t *p, const bt_wit_type_t *t, baton_value_t *out) {
   take(p);
   bool list = t->kind == BT_WIT_LIST;
@@ -438,6 +443,8 @@ static bool parse_key(jparser_t *p, bt_strbuf_t *key, size_t *at) {
   return decode_string(p, tok, key) && expect(p, JT_COLON);
 }
 
+/* Parses a JSON object (the lookahead is `{`) as a record: keys are field
+ * names in any order, each at most once; absent option fields are none. */
 static bool parse_record(jparser_t *p, const bt_wit_type_t *t, baton_value_t *out) {
   take(p);
   out->kind = BATON_VALUE_RECORD;
@@ -572,6 +579,7 @@ static bool parse_case(jparser_t *p, const bt_wit_type_t *t, jtoken_t *tok, bato
   return true;
 }
 
+/* Parses a JSON array of flag names (the lookahead is `[`). */
 static bool parse_flags(jparser_t *p, const bt_wit_type_t *t, baton_value_t *out) {
   jtoken_t *open = take(p);
   if (t->count > 64)

@@ -367,6 +367,9 @@ static bool check_payload(bt_vctx_t *c, const baton_value_t *payload, const bt_w
   return ok;
 }
 
+/* Checks v against type (see bt_value_check), extending the context's path
+ * for members. Integer range failures leave the error unset in the switch and
+ * get their message after it. */
 static bool check_value(bt_vctx_t *c, const baton_value_t *v, const bt_wit_type_t *type) {
   const bt_wit_type_t *t = bt_wit_type_unalias(type);
   baton_value_kind_t want = t ? bt_value_kind_for(t) : 0;

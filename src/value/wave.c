@@ -531,6 +531,8 @@ static bool fail_keyword_case(wave_t *w, const bt_wit_type_t *t, const token_t *
   return fail_expected(w, t, tok);
 }
 
+/* Parses `[v, ...]` (the lookahead is `[`) into a LIST value; elements get
+ * the path segment [i]. */
 static bool parse_list(wave_t *w, const bt_wit_type_t *t, baton_value_t *out) {
   take(w);
   out->kind = BATON_VALUE_LIST;
@@ -562,6 +564,8 @@ static bool parse_list(wave_t *w, const bt_wit_type_t *t, baton_value_t *out) {
   return true;
 }
 
+/* Parses `(v, ...)` (the lookahead is `(`) with exactly t->count values,
+ * each under the path segment [i]. */
 static bool parse_tuple(wave_t *w, const bt_wit_type_t *t, baton_value_t *out) {
   take(w);
   out->kind = BATON_VALUE_TUPLE;
@@ -617,6 +621,8 @@ static bool field_optional(const bt_wit_type_t *ft) {
   return u && u->kind == BT_WIT_OPTION;
 }
 
+/* Parses `{name: v, ...}` or `{:}` (the lookahead is `{`): fields in any
+ * order, each at most once, option fields optional (none when absent). */
 static bool parse_record(wave_t *w, const bt_wit_type_t *t, baton_value_t *out) {
   token_t *open = take(w);
   size_t open_at = open->start;
@@ -679,6 +685,8 @@ static bool parse_record(wave_t *w, const bt_wit_type_t *t, baton_value_t *out) 
   return true;
 }
 
+/* Parses `{name, ...}` (the lookahead is `{`) into a bit set, each flag at
+ * most once. */
 static bool parse_flags(wave_t *w, const bt_wit_type_t *t, baton_value_t *out) {
   token_t *open = take(w);
   if (t->count > 64)
@@ -716,6 +724,9 @@ static bool parse_flags(wave_t *w, const bt_wit_type_t *t, baton_value_t *out) {
   return true;
 }
 
+/* Parses a variant or enum value starting at the label token tok: the case
+ * label (keywords need `%`) and, for variants, the payload the case requires.
+ */
 static bool parse_case(wave_t *w, const bt_wit_type_t *t, token_t *tok, baton_value_t *out) {
   if (tok->kind != TK_LABEL) return fail_expected(w, t, tok);
   if (tok->keyword) return fail_keyword_case(w, t, tok);
@@ -733,6 +744,7 @@ static bool parse_case(wave_t *w, const bt_wit_type_t *t, token_t *tok, baton_va
   return parse_payload(w, t->fields[idx].type, cn, cn, out);
 }
 
+/* Parses a handle written `resource-name(index)` with a u32 index. */
 static bool parse_handle(wave_t *w, const bt_wit_type_t *t, token_t *tok, baton_value_t *out) {
   const bt_wit_type_t *res = t->resource ? t->resource : bt_wit_type_unalias(t->target);
   const char *rname = res && res->name ? res->name : "";
@@ -758,6 +770,8 @@ static bool parse_handle(wave_t *w, const bt_wit_type_t *t, token_t *tok, baton_
   return expect(w, TK_RPAREN);
 }
 
+/* Parses an integer or float of t's kind from tok (a number token, or the
+ * keywords nan/inf for floats), checking the type's range. */
 static bool parse_number(wave_t *w, const bt_wit_type_t *t, token_t *tok, baton_value_t *out) {
   const char *s = w->c.text + tok->start;
   size_t n = tok->end - tok->start;
