@@ -14,5 +14,7 @@
 #include "baton/trap.h"
 #include "baton/val.h"
 #include "baton/wasi.h"
+#include "baton/value.h"
+#include "baton/app.h"
 
 #endif

@@ -59,6 +59,11 @@
 #define BT_ABI_MAX_STRING_BYTES ((1u << 28) - 1)
 #define BT_ABI_MAX_LIST_BYTES ((1u << 28) - 1)
 #define BT_ABI_MAX_FLAGS 32
+/* How many bytes of strings and list elements one lift into host values
+ * may read (bt_abi_cx_t.lift_budget). A guest can point many list elements
+ * at the same bytes, so without a budget a small memory could make the
+ * host build an arbitrarily large value tree. */
+#define BT_ABI_DEFAULT_LIFT_BUDGET ((uint64_t)1 << 30)
 /* The tag bit of a latin1+utf16 string's code-unit count (32-bit memory). */
 #define BT_ABI_UTF16_TAG 0x80000000u
 
@@ -236,6 +241,7 @@ struct bt_abi_cx {
   void *alloc_env;
   uint32_t realloc_index; /* instance views: export index of cabi_realloc */
   int realloc_state;      /* 0 not looked up, 1 found, -1 absent */
+  uint64_t lift_budget;   /* bytes lifts may still read (see above) */
 };
 
 /* A view over a plain buffer (tests, fuzzing). alloc may be NULL. */
@@ -362,6 +368,8 @@ typedef struct bt_abi_export {
   uint32_t index;
   uint32_t post_index;
   bool has_post;
+  uint32_t realloc_index; /* cabi_realloc, when realloc_state is 1 */
+  int realloc_state;      /* as bt_abi_cx_t.realloc_state */
   bt_abi_sig_t sig;
   char ctx[160]; /* `export "NAME"` for messages */
 } bt_abi_export_t;

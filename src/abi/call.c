@@ -256,7 +256,23 @@ baton_error_t *bt_abi_export_prepare(bt_abi_export_t *ex, baton_instance_t *inst
     ex->has_post = true;
   }
   baton_error_delete(e);
+  /* Resolve cabi_realloc once so calls do not search the exports. */
+  static const baton_valkind_t p4[4] = {BATON_I32, BATON_I32, BATON_I32, BATON_I32};
+  static const baton_valkind_t r1[1] = {BATON_I32};
+  e = baton_instance_lookup(inst, "cabi_realloc", &ex->realloc_index, &ft);
+  ex->realloc_state = !e && functype_eq(&ft, p4, 4, r1, 1) ? 1 : -1;
+  baton_error_delete(e);
   return NULL;
+}
+
+/* A view over the export's instance with the allocator index already
+ * resolved. */
+static void export_cx(const bt_abi_export_t *ex, bt_abi_cx_t *cx, bt_abi_status_t *st) {
+  bt_abi_cx_instance(cx, st, ex->inst, BT_ABI_UTF8);
+  if (ex->realloc_state > 0) {
+    cx->realloc_index = ex->realloc_index;
+    cx->realloc_state = 1;
+  }
 }
 
 /* Turns a failure into the call's outcome, poisoning a guilty instance. */
@@ -294,7 +310,7 @@ baton_error_t *bt_abi_export_call(bt_abi_export_t *ex, const baton_value_t *args
       return fail_out(&st, param_where(fn, i, where, sizeof where), ex->ctx, trap);
 
   bt_abi_cx_t cx;
-  bt_abi_cx_instance(&cx, &st, ex->inst, BT_ABI_UTF8);
+  export_cx(ex, &cx, &st);
   baton_val_t flat[BT_ABI_FLAT_CAP];
   size_t nflat = 0;
   if (!sig->spill_params) {
@@ -537,7 +553,7 @@ static baton_trap_t *forward_trampoline(void *env, baton_caller_t *caller, const
   bt_abi_status_init(&st);
   bt_abi_cx_t ca, cb;
   bt_abi_cx_instance(&ca, &st, a, BT_ABI_UTF8);
-  bt_abi_cx_instance(&cb, &st, b, BT_ABI_UTF8);
+  export_cx(&fe->ex, &cb, &st);
   char where[160];
 
   baton_val_t bargs[BT_ABI_FLAT_CAP];

@@ -118,6 +118,7 @@ void bt_abi_cx_buffer(bt_abi_cx_t *cx, bt_abi_status_t *st, uint8_t *base, size_
   cx->st = st;
   cx->alloc = alloc;
   cx->alloc_env = alloc_env;
+  cx->lift_budget = BT_ABI_DEFAULT_LIFT_BUDGET;
 }
 
 void bt_abi_cx_refresh(bt_abi_cx_t *cx) {
@@ -182,6 +183,7 @@ void bt_abi_cx_instance(bt_abi_cx_t *cx, bt_abi_status_t *st, baton_instance_t *
   cx->inst = inst;
   cx->encoding = encoding;
   cx->alloc = instance_alloc;
+  cx->lift_budget = BT_ABI_DEFAULT_LIFT_BUDGET;
   bt_abi_cx_refresh(cx);
 }
 

@@ -96,6 +96,32 @@ static void drop_seq(baton_value_t *v, baton_value_t *items, size_t n) {
 
 static bool load_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, baton_value_t *out);
 
+/* Charges `bytes` read from guest memory against the view's lift budget. */
+static bool charge(bt_abi_cx_t *cx, uint64_t bytes) {
+  if (bytes <= cx->lift_budget) {
+    cx->lift_budget -= bytes;
+    return true;
+  }
+  return bt_abi_failf(cx->st, BT_ABI_FAIL_ABI, cx->inst,
+                      "value too large to lift: a string or list of %" PRIu64
+                      " bytes exceeds the remaining lift budget of %" PRIu64 " bytes",
+                      bytes, cx->lift_budget);
+}
+
+/* Lifts a string, charging its size against the lift budget. */
+static bool lift_string(bt_abi_cx_t *cx, uint32_t ptr, uint32_t units, baton_value_t *out) {
+  uint64_t bytes = units & ~(cx->encoding == BT_ABI_LATIN1_UTF16 ? BT_ABI_UTF16_TAG : 0u);
+  if (cx->encoding != BT_ABI_UTF8) bytes *= 2;
+  if (!charge(cx, bytes)) return false;
+  char *s;
+  size_t len;
+  if (!bt_abi_lift_string(cx, ptr, units, &s, &len)) return false;
+  out->kind = BATON_VALUE_STRING;
+  out->of.str.ptr = s;
+  out->of.str.len = len;
+  return true;
+}
+
 /* Lifts the list (ptr, len) of element type elem into out after checking
  * the byte-length limit, alignment and bounds. */
 static bool load_list_range(bt_abi_cx_t *cx, uint32_t ptr, uint32_t len, const bt_wit_type_t *elem,
@@ -109,7 +135,7 @@ static bool load_list_range(bt_abi_cx_t *cx, uint32_t ptr, uint32_t len, const b
                         "list at 0x%" PRIx32 " of length %" PRIu32 " (%" PRIu64
                         " bytes) exceeds the canonical ABI limit of %u bytes",
                         ptr, len, bytes, BT_ABI_MAX_LIST_BYTES);
-  if (!bt_abi_check_range(cx, ptr, len, l.size, l.align, "list")) return false;
+  if (!bt_abi_check_range(cx, ptr, len, l.size, l.align, "list") || !charge(cx, bytes)) return false;
   out->kind = BATON_VALUE_LIST;
   out->of.seq.items = NULL;
   out->of.seq.len = 0;
@@ -238,15 +264,7 @@ static bool load_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, baton
       out->of.ch = c;
       return true;
     }
-    case BT_WIT_STRING: {
-      char *s;
-      size_t len;
-      if (!bt_abi_lift_string(cx, rd32(p), rd32(p + 4), &s, &len)) return false;
-      out->kind = BATON_VALUE_STRING;
-      out->of.str.ptr = s;
-      out->of.str.len = len;
-      return true;
-    }
+    case BT_WIT_STRING: return lift_string(cx, rd32(p), rd32(p + 4), out);
     case BT_WIT_LIST: return load_list_range(cx, rd32(p), rd32(p + 4), t->target, out);
     case BT_WIT_RECORD: case BT_WIT_TUPLE: return load_members(cx, ptr, t, out);
     case BT_WIT_VARIANT: case BT_WIT_ENUM: case BT_WIT_OPTION: case BT_WIT_RESULT: {
@@ -387,13 +405,7 @@ static bool lift_flat(bt_abi_cx_t *cx, const bt_wit_type_t *t, const baton_val_t
       return true;
     case BT_WIT_STRING: {
       if (!next_val(cx, vals, n, pos, &v) || !next_val(cx, vals, n, pos, &w)) return false;
-      char *s;
-      size_t len;
-      if (!bt_abi_lift_string(cx, u32_of(v), u32_of(w), &s, &len)) return false;
-      out->kind = BATON_VALUE_STRING;
-      out->of.str.ptr = s;
-      out->of.str.len = len;
-      return true;
+      return lift_string(cx, u32_of(v), u32_of(w), out);
     }
     case BT_WIT_LIST:
       if (!next_val(cx, vals, n, pos, &v) || !next_val(cx, vals, n, pos, &w)) return false;

@@ -14,14 +14,20 @@
  * re-read: guest code ran and may have grown the memory.
  */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "abi/abi.h"
 
-static bool type_fail(bt_abi_status_t *st, const bt_wit_type_t *t, const char *fmt,
-                      unsigned long long x) {
+/* Records a TYPE failure: the formatted text followed by the type. */
+static bool __attribute__((format(printf, 3, 4)))
+type_fail(bt_abi_status_t *st, const bt_wit_type_t *t, const char *fmt, ...) {
   char ts[96], m[160];
-  snprintf(m, sizeof m, fmt, x);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(m, sizeof m, fmt, ap);
+  va_end(ap);
   return bt_abi_failf(st, BT_ABI_FAIL_TYPE, NULL, "%s (type %s)", m,
                       bt_abi_type_str(t, ts, sizeof ts));
 }
@@ -46,28 +52,28 @@ static bool check_node(bt_abi_status_t *st, const bt_wit_type_t *t, const baton_
   switch (t->kind) {
     case BT_WIT_S8:
       if (v->of.s < INT8_MIN || v->of.s > INT8_MAX)
-        return type_fail(st, t, "value %lld out of range", (unsigned long long)v->of.s);
+        return type_fail(st, t, "value %" PRId64 " out of range", v->of.s);
       return true;
     case BT_WIT_S16:
       if (v->of.s < INT16_MIN || v->of.s > INT16_MAX)
-        return type_fail(st, t, "value %lld out of range", (unsigned long long)v->of.s);
+        return type_fail(st, t, "value %" PRId64 " out of range", v->of.s);
       return true;
     case BT_WIT_S32:
       if (v->of.s < INT32_MIN || v->of.s > INT32_MAX)
-        return type_fail(st, t, "value %lld out of range", (unsigned long long)v->of.s);
+        return type_fail(st, t, "value %" PRId64 " out of range", v->of.s);
       return true;
     case BT_WIT_U8:
-      if (v->of.u > UINT8_MAX) return type_fail(st, t, "value %llu out of range", v->of.u);
+      if (v->of.u > UINT8_MAX) return type_fail(st, t, "value %" PRIu64 " out of range", v->of.u);
       return true;
     case BT_WIT_U16:
-      if (v->of.u > UINT16_MAX) return type_fail(st, t, "value %llu out of range", v->of.u);
+      if (v->of.u > UINT16_MAX) return type_fail(st, t, "value %" PRIu64 " out of range", v->of.u);
       return true;
     case BT_WIT_U32:
-      if (v->of.u > UINT32_MAX) return type_fail(st, t, "value %llu out of range", v->of.u);
+      if (v->of.u > UINT32_MAX) return type_fail(st, t, "value %" PRIu64 " out of range", v->of.u);
       return true;
     case BT_WIT_CHAR:
       if (v->of.ch > 0x10FFFF || (v->of.ch >= 0xD800 && v->of.ch <= 0xDFFF))
-        return type_fail(st, t, "char 0x%llx is not a Unicode scalar value", v->of.ch);
+        return type_fail(st, t, "char 0x%" PRIx32 " is not a Unicode scalar value", v->of.ch);
       return true;
     case BT_WIT_STRING:
       if (v->of.str.len && !v->of.str.ptr)
@@ -111,7 +117,7 @@ static bool check_node(bt_abi_status_t *st, const bt_wit_type_t *t, const baton_
         return bt_abi_failf(st, BT_ABI_FAIL_UNSUPPORTED, NULL, "flags with more than %d members",
                             BT_ABI_MAX_FLAGS);
       if (v->of.flags >> t->count)
-        return type_fail(st, t, "flags value 0x%llx has bits beyond the type's members",
+        return type_fail(st, t, "flags value 0x%" PRIx64 " has bits beyond the type's members",
                          v->of.flags);
       return true;
     default: return true;

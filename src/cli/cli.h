@@ -53,5 +53,16 @@ int cmd_call(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_wit(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
+int cmd_plugin(const char *name, int argc, char **argv);
+int cmd_call_app(const char *file, int npos, char **pos, bool json);
+/* Runs a typed call when the module has WIT (--wit, or an embedded
+ * component-type section); sets *handled false otherwise. */
+int cmd_call_typed(const char *file, int npos, char **pos, const char *wit, const char *world, bool json,
+                   uint64_t timeout, uint64_t max_mem, bool *handled);
 
 #endif

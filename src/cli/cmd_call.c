@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "util/common.h"
 
 static double now_us(void) {
   struct timespec ts;
@@ -37,12 +38,18 @@ static int report_trap(baton_trap_t *trap) {
 
 int cmd_call(int argc, char **argv) {
   cli_opt_t opts[] = {
-      {"timeout", 0, true, NULL},
-      {"max-memory", 0, true, NULL},
-      {"repeat", 0, true, NULL},
+      {"timeout", 0, true, NULL}, {"max-memory", 0, true, NULL}, {"repeat", 0, true, NULL},
+      {"file", 'f', true, NULL},  {"wit", 0, true, NULL},        {"world", 0, true, NULL},
+      {"json", 0, false, NULL},
   };
+  const size_t nopts = BT_ARRAY_LEN(opts);
   char **pos = calloc((size_t)argc + 1, sizeof *pos);
-  int npos = pos ? cli_parse(argc, argv, opts, 3, pos) : -1;
+  int npos = pos ? cli_parse(argc, argv, opts, nopts, pos) : -1;
+  if (npos >= 0 && cli_get(opts, nopts, "file")) {
+    int rc = cmd_call_app(cli_get(opts, nopts, "file"), npos, pos, cli_get(opts, nopts, "json") != NULL);
+    free(pos);
+    return rc;
+  }
   if (npos < 1) {
     if (npos == 0) fprintf(stderr, "usage: baton call FILE.wasm [EXPORT] [ARGS...] [--timeout MS] [--max-memory BYTES] [--repeat N]\n");
     free(pos);
@@ -50,23 +57,30 @@ int cmd_call(int argc, char **argv) {
   }
   uint64_t timeout = 0, max_mem = 0, repeat = 1;
   const char *v;
-  if ((v = cli_get(opts, 3, "timeout")) && (!cli_parse_size(v, &timeout) || !timeout)) {
+  if ((v = cli_get(opts, nopts, "timeout")) && (!cli_parse_size(v, &timeout) || !timeout)) {
     fprintf(stderr, "baton: --timeout expects a positive number of milliseconds, got `%s`\n", v);
     free(pos);
     return BT_EXIT_USAGE;
   }
-  if ((v = cli_get(opts, 3, "max-memory")) && (!cli_parse_size(v, &max_mem) || !max_mem)) {
+  if ((v = cli_get(opts, nopts, "max-memory")) && (!cli_parse_size(v, &max_mem) || !max_mem)) {
     fprintf(stderr, "baton: --max-memory expects a positive size in bytes (K, M, G suffixes), got `%s`\n", v);
     free(pos);
     return BT_EXIT_USAGE;
   }
-  if ((v = cli_get(opts, 3, "repeat")) && (!cli_parse_size(v, &repeat) || !repeat)) {
+  if ((v = cli_get(opts, nopts, "repeat")) && (!cli_parse_size(v, &repeat) || !repeat)) {
     fprintf(stderr, "baton: --repeat expects a positive count, got `%s`\n", v);
     free(pos);
     return BT_EXIT_USAGE;
   }
 
   const char *file = pos[0];
+  bool handled = false;
+  int trc = cmd_call_typed(file, npos, pos, cli_get(opts, nopts, "wit"), cli_get(opts, nopts, "world"),
+                           cli_get(opts, nopts, "json") != NULL, timeout, max_mem, &handled);
+  if (handled) {
+    free(pos);
+    return trc;
+  }
   int rc = BT_EXIT_USAGE;
   baton_engine_t *engine = NULL;
   baton_module_t *module = NULL;

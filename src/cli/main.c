@@ -24,6 +24,15 @@ static void usage(FILE *f) {
           "  compile FILE.wasm...    compile ahead of time into the cache\n"
           "  inspect FILE.wasm       show imports, exports, memories, custom sections\n"
           "  wit PATH [--world NAME] print resolved WIT (a .wit file or a directory)\n"
+          "  run [-f FILE] [FLOW]    run a flow once (--input WAVE | --input-json JSON,\n"
+          "                          --repeat N, --json, --quiet)\n"
+          "  up [-f FILE]            run the app's triggers (cli: one input per stdin line;\n"
+          "                          timer), --duration MS to stop\n"
+          "  call -f FILE COMPONENT EXPORT [WAVE-ARGS...]  call one component of an app\n"
+          "  graph [-f FILE] [FLOW]  print a flow as Graphviz DOT\n"
+          "  build [-f FILE]         run component build commands, then AOT-compile\n"
+          "  plugins list            list plugins (baton-NAME executables on PATH);\n"
+          "                          `baton NAME ARGS...` runs one\n"
           "  version                 print the version\n"
           "  help                    this text\n"
           "\n"
@@ -194,6 +203,11 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2);
   if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
   if (!strcmp(cmd, "wit")) return cmd_wit(argc - 2, argv + 2);
+  if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+  if (!strcmp(cmd, "up")) return cmd_up(argc - 2, argv + 2);
+  if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);
+  if (!strcmp(cmd, "build")) return cmd_build(argc - 2, argv + 2);
+  if (!strcmp(cmd, "plugins")) return cmd_plugins(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("baton %s\n", baton_version());
     return BT_EXIT_OK;
@@ -202,7 +216,8 @@ int main(int argc, char **argv) {
     usage(stdout);
     return BT_EXIT_OK;
   }
-  fprintf(stderr, "baton: unknown command `%s`\n", cmd);
+  if (cmd[0] != '-') return cmd_plugin(cmd, argc - 2, argv + 2);
+  fprintf(stderr, "baton: unknown option `%s`\n", cmd);
   usage(stderr);
   return BT_EXIT_USAGE;
 }

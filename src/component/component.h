@@ -163,6 +163,8 @@ enum {
   BT_CT_HAS_BORROW = 1,   /* a borrow handle occurs inside */
   BT_CT_HAS_RESOURCE = 2, /* a resource or handle occurs inside */
   BT_CT_HAS_MEMORY = 4,   /* a string or list occurs inside */
+  BT_CT_NAMED = 8,        /* the node an import or export of a type created:
+                           * an externally visible name (not inherited) */
 };
 
 typedef struct bt_cfield {

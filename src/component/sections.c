@@ -406,7 +406,10 @@ static void read_export(cm_ctx *c, comp_state *st, cm_rd *r) {
     cm_fail(c, tat, BATON_EMALFORMED, "invalid optional marker 0x%02x", has);
   }
   /* A type export creates a new type index that names the exported type. */
-  if (si.sort == BT_CSORT_TYPE) e.type = cm_alias_of(c, (bt_ctype_t *)item, at);
+  if (si.sort == BT_CSORT_TYPE) {
+    e.type = cm_alias_of(c, (bt_ctype_t *)item, at);
+    e.type->flags |= BT_CT_NAMED;
+  }
   e.name = name;
   e.implements = impl;
   d->sort = si.sort;

@@ -59,7 +59,7 @@ static uint32_t sat_add(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UI
 /* Folds a child into a node's flags and size. */
 static void absorb(bt_ctype_t *t, const bt_ctype_t *child) {
   if (!child) return;
-  t->flags |= child->flags;
+  t->flags |= child->flags & (BT_CT_HAS_BORROW | BT_CT_HAS_RESOURCE | BT_CT_HAS_MEMORY);
   t->size = sat_add(t->size, child->size);
 }
 
@@ -566,6 +566,7 @@ bt_cextern_t cm_read_externtype(cm_ctx *c, cm_rd *r, cm_scope *s) {
       } else {
         cm_fail(c, bat, BATON_EMALFORMED, "invalid type bound 0x%02x", bound);
       }
+      e.type->flags |= BT_CT_NAMED;
       return e;
     }
     case 0x04:
@@ -658,10 +659,73 @@ static void check_annotated(cm_ctx *c, const uint8_t *at, const bt_cextern_t *e,
   }
 }
 
+/* Checks the external-visibility rule for a type used by an import or
+ * export: every record, variant, enum, flags and resource type it reaches
+ * must be reached through a name (a type an import or export created).
+ * `top` is false for the referenced type of a type extern, which the
+ * extern itself names. Raises. */
+static void check_visible(cm_ctx *c, const uint8_t *at, const bt_ctype_t *t, bool top,
+                          const bt_cextern_t *e, const char *what) {
+  if (!t || t->kind <= BT_CT_STRING) return;
+  cm_burn(c, at, 1);
+  if ((t->flags & BT_CT_NAMED) && (top || t->kind == BT_CT_ALIAS)) return;
+  switch (t->kind) {
+    case BT_CT_ALIAS: check_visible(c, at, t->elem, top, e, what); return;
+    case BT_CT_RECORD:
+    case BT_CT_VARIANT:
+    case BT_CT_ENUM:
+    case BT_CT_FLAGS:
+    case BT_CT_RESOURCE:
+      if (top)
+        cm_fail(c, at, BATON_EINVALID,
+                "%s `%s`: its type uses a %s type that is not exported or imported under a name",
+                what, e->name, kind_name(t));
+      for (uint32_t i = 0; i < t->count && t->kind != BT_CT_ENUM && t->kind != BT_CT_FLAGS; i++)
+        check_visible(c, at, t->fields[i].type, true, e, what);
+      return;
+    case BT_CT_LIST:
+    case BT_CT_OPTION:
+    case BT_CT_OWN:
+    case BT_CT_BORROW: check_visible(c, at, t->elem, true, e, what); return;
+    case BT_CT_RESULT:
+      check_visible(c, at, t->ok, true, e, what);
+      check_visible(c, at, t->err, true, e, what);
+      return;
+    case BT_CT_TUPLE:
+      for (uint32_t i = 0; i < t->count; i++) check_visible(c, at, t->types[i], true, e, what);
+      return;
+    case BT_CT_FUNC:
+      for (uint32_t i = 0; i < t->count; i++) check_visible(c, at, t->fields[i].type, true, e, what);
+      check_visible(c, at, t->elem, true, e, what);
+      return;
+    case BT_CT_INSTANCE:
+    case BT_CT_COMPONENT:
+      for (uint32_t i = 0; i < t->nimports; i++)
+        if (t->imports[i].type) {
+          const bt_ctype_t *x = t->imports[i].type;
+          if (t->imports[i].sort == BT_CSORT_TYPE) x = x->kind == BT_CT_ALIAS ? x->elem : NULL;
+          check_visible(c, at, x, t->imports[i].sort != BT_CSORT_TYPE, e, what);
+        }
+      for (uint32_t i = 0; i < t->nexports; i++)
+        if (t->exports[i].type) {
+          const bt_ctype_t *x = t->exports[i].type;
+          if (t->exports[i].sort == BT_CSORT_TYPE) x = x->kind == BT_CT_ALIAS ? x->elem : NULL;
+          check_visible(c, at, x, t->exports[i].sort != BT_CSORT_TYPE, e, what);
+        }
+      return;
+    default: return;
+  }
+}
+
 uint32_t cm_declare_extern(cm_ctx *c, cm_scope *s, bt_cextern_t e, bool is_import,
                            const uint8_t *at) {
   const char *what = is_import ? "import" : "export";
   cm_check_extern_name(c, at, e.name, what);
+  if (s->kind == CM_SCOPE_COMPONENT && e.sort != BT_CSORT_CORE_MODULE) {
+    const bt_ctype_t *x = e.type;
+    if (e.sort == BT_CSORT_TYPE) x = x->kind == BT_CT_ALIAS ? x->elem : NULL;
+    check_visible(c, at, x, e.sort != BT_CSORT_TYPE, &e, what);
+  }
   if (!cm_nameset_add(c, is_import ? &s->import_names : &s->export_names, e.name, CM_NAMES_EXTERN))
     cm_fail(c, at, BATON_EINVALID,
             "%s name `%s` conflicts with an earlier %s (names must be unique ignoring case)", what,

@@ -150,11 +150,11 @@ static void graph_free(graph_t *g) {
   bt_free(g->dst);
 }
 
-/* Builds g over n nodes from the edges src[i] -> dst[i], i < m (reversed
- * when reverse is true), keeping each node's edges in input order. Returns
- * false on allocation failure (g is then empty). */
+/* Builds g over n nodes from the edges src[i] -> dst[i], i < m, keeping
+ * each node's edges in input order. Returns false on allocation failure (g
+ * is then empty). */
 static bool graph_build(graph_t *g, size_t n, const size_t *src,
-                        const size_t *dst, size_t m, bool reverse) {
+                        const size_t *dst, size_t m) {
   g->n = n;
   g->off = bt_calloc(n + 1, sizeof *g->off);
   g->dst = bt_malloc((m ? m : 1) * sizeof *g->dst);
@@ -165,11 +165,9 @@ static bool graph_build(graph_t *g, size_t n, const size_t *src,
     bt_free(fill);
     return false;
   }
-  const size_t *from = reverse ? dst : src, *to = reverse ? src : dst;
-  for (size_t i = 0; i < m; i++) g->off[from[i] + 1]++;
+  for (size_t i = 0; i < m; i++) g->off[src[i] + 1]++;
   for (size_t i = 0; i < n; i++) g->off[i + 1] += g->off[i];
-  for (size_t i = 0; i < m; i++)
-    g->dst[g->off[from[i]] + fill[from[i]]++] = to[i];
+  for (size_t i = 0; i < m; i++) g->dst[g->off[src[i]] + fill[src[i]]++] = dst[i];
   bt_free(fill);
   return true;
 }
@@ -291,6 +289,9 @@ static const char *step_name(const void *ctx, size_t i) {
   return ((const bt_app_flow_t *)ctx)->steps[i].name;
 }
 
+/* Checks the components as a whole: at least one, unique names, each
+ * dependency's component resolved (not the component itself), config_import
+ * distinct from the dependencies, and no cycle among the dependencies. */
 static bool validate_components(bt_mctx_t *c) {
   bt_app_t *app = c->app;
   if (app->ncomponents == 0)
@@ -336,7 +337,7 @@ static bool validate_components(bt_mctx_t *c) {
     for (size_t k = 0; k < app->components[i].ndeps; k++)
       if (app->components[i].deps[k].component.name)
         src[m] = i, dst[m++] = app->components[i].deps[k].component.index;
-  bool built = src && dst && graph_build(&g, app->ncomponents, src, dst, m, false);
+  bool built = src && dst && graph_build(&g, app->ncomponents, src, dst, m);
   bt_free(src);
   bt_free(dst);
   if (!built) return bt_m_oom(c);
@@ -422,58 +423,69 @@ static bool validate_config(bt_mctx_t *c, const bt_app_component_t *comp) {
 
 /* ---- flows ---- */
 
-/* Returns true when step anc runs before step s: anc is reachable from s
- * in rg, the reversed step graph (after and route edges). seen has rg->n
- * bytes and queue rg->n entries of scratch space. */
-static bool runs_before(const graph_t *rg, size_t anc, size_t s,
-                        unsigned char *seen, size_t *queue) {
-  memset(seen, 0, rg->n);
-  size_t head = 0, tail = 0;
-  queue[tail++] = s;
-  seen[s] = 1;
-  while (head < tail) {
-    size_t u = queue[head++];
-    for (size_t e = rg->off[u]; e < rg->off[u + 1]; e++) {
-      size_t p = rg->dst[e];
-      if (p == anc) return true;
-      if (!seen[p]) seen[p] = 1, queue[tail++] = p;
-    }
-  }
-  return false;
-}
-
-/* Resolves and checks an input expression of a step (self: its index, or
- * BT_APP_NONE for a flow output). allow_self lets a compensation refer to
- * the step it compensates. */
-static bool check_input(bt_mctx_t *c, bt_app_flow_t *f, const graph_t *rg,
-                        bt_app_input_t *in, size_t self, bool allow_self,
-                        const char *context, unsigned char *seen,
-                        size_t *queue) {
-  if (in->kind == BT_APP_INPUT_TUPLE) {
-    for (size_t i = 0; i < in->len; i++)
-      if (!check_input(c, f, rg, &in->items[i], self, allow_self, context,
-                       seen, queue))
-        return false;
-    return true;
-  }
+/* Resolves the step references of an input expression (recursively for a
+ * tuple). context prefixes messages. */
+static bool resolve_input(bt_mctx_t *c, bt_app_flow_t *f, bt_app_input_t *in,
+                          const char *context) {
+  for (size_t i = 0; i < in->len; i++)
+    if (!resolve_input(c, f, &in->items[i], context)) return false;
   if (in->kind != BT_APP_INPUT_STEP) return true;
   in->step.index = step_index(f, in->step.name);
-  if (in->step.index == BT_APP_NONE)
-    return unknown_ref(c, in->pos, context, "step", in->step.name, "", f->steps,
-                       f->nsteps, sizeof *f->steps);
-  if (self == BT_APP_NONE || (allow_self && in->step.index == self))
-    return true;
-  if (!runs_before(rg, in->step.index, self, seen, queue))
-    return bt_m_fail(c, in->pos, BATON_EINVALID,
-                     "%s: input refers to step '%s', which does not run "
-                     "before it (list it in 'after')",
-                     context, in->step.name);
+  if (in->step.index != BT_APP_NONE) return true;
+  return unknown_ref(c, in->pos, context, "step", in->step.name, "", f->steps,
+                     f->nsteps, sizeof *f->steps);
+}
+
+/* The edges of a flow's step graph, in execution order, each with the
+ * position of what created it (an 'after' entry, a route target, a step
+ * reference in an input). */
+typedef struct edges {
+  size_t *src, *dst;
+  bt_pos_t *pos;
+  size_t len, cap;
+} edges_t;
+
+static void edges_free(edges_t *e) {
+  bt_free(e->src);
+  bt_free(e->dst);
+  bt_free(e->pos);
+}
+
+/* Appends the edge u -> v created at pos. Returns false on OOM. */
+static bool edges_add(edges_t *e, size_t u, size_t v, bt_pos_t pos) {
+  if (e->len == e->cap) {
+    size_t nc = e->cap ? e->cap * 2 : 16;
+    size_t *s = bt_realloc(e->src, nc * sizeof *s);
+    if (!s) return false;
+    e->src = s;
+    size_t *d = bt_realloc(e->dst, nc * sizeof *d);
+    if (!d) return false;
+    e->dst = d;
+    bt_pos_t *p = bt_realloc(e->pos, nc * sizeof *p);
+    if (!p) return false;
+    e->pos = p;
+    e->cap = nc;
+  }
+  e->src[e->len] = u;
+  e->dst[e->len] = v;
+  e->pos[e->len++] = pos;
   return true;
 }
 
+/* Adds an edge from every step that input expression in refers to, to
+ * step v: using a step's output implies running after it. */
+static bool edges_add_input(edges_t *e, const bt_app_input_t *in, size_t v) {
+  for (size_t i = 0; i < in->len; i++)
+    if (!edges_add_input(e, &in->items[i], v)) return false;
+  return in->kind != BT_APP_INPUT_STEP || edges_add(e, in->step.index, v, in->pos);
+}
+
+/* Checks flow f and fills its derived fields: unique step names; resolved
+ * component, after, route and input references; the implicit predecessors;
+ * no cycle through after, on and input references; and f->order (a
+ * topological order over those edges). */
 static bool validate_flow(bt_mctx_t *c, bt_app_flow_t *f) {
   char context[400];
-  /* Names, components and edges. */
   for (size_t i = 0; i < f->nsteps; i++) {
     bt_app_step_t *s = &f->steps[i];
     snprintf(context, sizeof context, "step '%s' of flow '%s'", s->name,
@@ -504,6 +516,17 @@ static bool validate_flow(bt_mctx_t *c, bt_app_flow_t *f) {
       f->steps[r->index].routed = true;
     }
   }
+  for (size_t i = 0; i < f->nsteps; i++) {
+    bt_app_step_t *s = &f->steps[i];
+    snprintf(context, sizeof context, "step '%s' of flow '%s'", s->name,
+             f->name);
+    if (!resolve_input(c, f, &s->input, context) ||
+        (s->compensate.present &&
+         !resolve_input(c, f, &s->compensate.input, context)))
+      return false;
+  }
+  snprintf(context, sizeof context, "output of flow '%s'", f->name);
+  if (!resolve_input(c, f, &f->output, context)) return false;
   /* Implicit predecessors: the previous step, for steps that neither list
    * 'after' nor are route targets. */
   for (size_t i = 1; i < f->nsteps; i++) {
@@ -521,94 +544,65 @@ static bool validate_flow(bt_mctx_t *c, bt_app_flow_t *f) {
     r->index = i - 1;
     r->implicit = true;
   }
-  /* Edges in execution order: predecessor -> step, router -> target. */
-  size_t nedges = 0;
-  for (size_t i = 0; i < f->nsteps; i++)
-    nedges += f->steps[i].nafter + f->steps[i].nroutes;
-  size_t *src = bt_malloc((nedges ? nedges : 1) * sizeof *src);
-  size_t *dst = bt_malloc((nedges ? nedges : 1) * sizeof *dst);
-  if (!src || !dst) {
-    bt_free(src);
-    bt_free(dst);
-    return bt_m_oom(c);
-  }
-  size_t m = 0;
-  for (size_t v = 0; v < f->nsteps; v++) {
+  /* The graph: predecessor -> step, router -> target, used -> user. A
+   * compensation's input adds no edge: compensations run after the flow. */
+  edges_t e = {0};
+  bool ok = true;
+  for (size_t v = 0; ok && v < f->nsteps; v++) {
     const bt_app_step_t *s = &f->steps[v];
-    for (size_t k = 0; k < s->nafter; k++) src[m] = s->after[k].index, dst[m++] = v;
-    for (size_t k = 0; k < s->nroutes; k++)
-      src[m] = v, dst[m++] = s->routes[k].target.index;
+    for (size_t k = 0; ok && k < s->nafter; k++)
+      ok = edges_add(&e, s->after[k].index, v, s->after[k].pos);
+    for (size_t k = 0; ok && k < s->nroutes; k++)
+      ok = edges_add(&e, v, s->routes[k].target.index, s->routes[k].target.pos);
+    ok = ok && edges_add_input(&e, &s->input, v);
   }
-  graph_t g = {0}, rg = {0};
-  bool ok = graph_build(&g, f->nsteps, src, dst, m, false) &&
-            graph_build(&rg, f->nsteps, src, dst, m, true);
-  bt_free(src);
-  bt_free(dst);
+  graph_t g = {0};
+  ok = ok && graph_build(&g, f->nsteps, e.src, e.dst, e.len);
   size_t *indeg = ok ? bt_calloc(f->nsteps, sizeof *indeg) : NULL;
   f->order = indeg ? bt_malloc(f->nsteps * sizeof *f->order) : NULL;
-  unsigned char *seen = f->order ? bt_malloc(f->nsteps) : NULL;
-  size_t *queue = seen ? bt_malloc(f->nsteps * sizeof *queue) : NULL;
-  if (!queue) ok = bt_m_oom(c);
+  if (!f->order) ok = bt_m_oom(c);
   size_t *cyc = NULL, len = 0;
   if (ok && !graph_acyclic(&g, &cyc, &len)) {
     ok = false;
     if (!cyc) {
       bt_m_oom(c);
     } else {
-      /* Point at the edge that closes the cycle: an 'after' entry of the
-       * last step, or a route of the one before it. */
-      const bt_app_step_t *a = &f->steps[cyc[len - 2]];
-      const bt_app_step_t *b = &f->steps[cyc[len - 1]];
-      bt_pos_t pos = b->pos;
-      for (size_t k = 0; k < a->nroutes; k++)
-        if (a->routes[k].target.index == b->index) pos = a->routes[k].target.pos;
-      for (size_t k = 0; k < b->nafter; k++)
-        if (b->after[k].index == a->index) pos = b->after[k].pos;
+      /* Point at what created the edge that closes the cycle. */
+      size_t a = cyc[len - 2], b = cyc[len - 1];
+      bt_pos_t pos = f->steps[b].pos;
+      for (size_t k = 0; k < e.len; k++)
+        if (e.src[k] == a && e.dst[k] == b) pos = e.pos[k];
       char text[1024];
       cycle_text(text, sizeof text, cyc, len, step_name, f);
       bt_m_fail(c, pos, BATON_EINVALID,
                 "flow '%s': steps '%s' and '%s' form a cycle: %s", f->name,
-                a->name, b->name, text);
+                f->steps[a].name, f->steps[b].name, text);
       bt_free(cyc);
     }
   }
   if (ok) {
     /* Kahn's algorithm, seeded in manifest order, for a stable order. */
-    for (size_t e = 0; e < m; e++) indeg[g.dst[e]]++;
+    for (size_t k = 0; k < e.len; k++) indeg[e.dst[k]]++;
     size_t head = 0, tail = 0;
     for (size_t i = 0; i < f->nsteps; i++)
       if (!indeg[i]) f->order[tail++] = i;
     while (head < tail) {
       size_t u = f->order[head++];
-      for (size_t e = g.off[u]; e < g.off[u + 1]; e++)
-        if (--indeg[g.dst[e]] == 0) f->order[tail++] = g.dst[e];
+      for (size_t k = g.off[u]; k < g.off[u + 1]; k++)
+        if (--indeg[g.dst[k]] == 0) f->order[tail++] = g.dst[k];
     }
   }
-  /* Inputs. */
-  for (size_t i = 0; ok && i < f->nsteps; i++) {
-    bt_app_step_t *s = &f->steps[i];
-    snprintf(context, sizeof context, "step '%s' of flow '%s'", s->name,
-             f->name);
-    ok = check_input(c, f, &rg, &s->input, i, false, context, seen, queue) &&
-         (!s->compensate.present ||
-          check_input(c, f, &rg, &s->compensate.input, i, true, context, seen,
-                      queue));
-  }
-  if (ok) {
-    snprintf(context, sizeof context, "output of flow '%s'", f->name);
-    ok = check_input(c, f, &rg, &f->output, BT_APP_NONE, false, context, seen,
-                     queue);
-  }
+  edges_free(&e);
   graph_free(&g);
-  graph_free(&rg);
   bt_free(indeg);
-  bt_free(seen);
-  bt_free(queue);
   return ok;
 }
 
 /* ---- triggers ---- */
 
+/* Resolves the flow (or, for Spin triggers, the component) that each
+ * trigger names; a trigger without a flow takes the only flow, or the
+ * pipeline when there are none, and is an error when there are several. */
 static bool validate_triggers(bt_mctx_t *c) {
   bt_app_t *app = c->app;
   for (size_t i = 0; i < app->ntriggers; i++) {

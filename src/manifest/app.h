@@ -251,7 +251,8 @@ typedef struct bt_app_retry {
 typedef enum bt_app_input_kind {
   BT_APP_INPUT_DEFAULT, /* not written: see docs/manifest.md */
   BT_APP_INPUT_FLOW,    /* "$input" or "$input.field..." */
-  BT_APP_INPUT_STEP,    /* "steps.X" or "steps.X.field..." */
+  BT_APP_INPUT_STEP,    /* "steps.X" or "steps.X.field..."; in a
+                           compensation also "$output[.field...]" */
   BT_APP_INPUT_LITERAL, /* input_value: WAVE text */
   BT_APP_INPUT_TUPLE    /* ["steps.a", "steps.b", ...] */
 } bt_app_input_kind_t;
@@ -294,7 +295,8 @@ typedef struct bt_app_step {
   bt_app_input_t input;
   /* Predecessors that must complete first. When `after` is not written
    * and the step is not a route target, the loader adds the previous step
-   * as an implicit entry (none for the first step). */
+   * as an implicit entry (none for the first step). Steps that `input`
+   * refers to are predecessors too, without being listed here. */
   bt_app_ref_t *after;
   size_t nafter;
   bool after_written;
@@ -316,8 +318,9 @@ typedef struct bt_app_flow {
   bt_app_str_t description;
   bt_app_step_t *steps;
   size_t nsteps;
-  bt_app_input_t output; /* DEFAULT: the last step's output */
-  size_t *order;         /* step indexes in a topological order */
+  bt_app_input_t output; /* FLOW or STEP; DEFAULT: the last step's output */
+  size_t *order;         /* step indexes in a topological order over
+                            after, route and input edges */
 } bt_app_flow_t;
 
 /* ---- triggers and the app ---- */

@@ -169,9 +169,12 @@ static bool is_segment(const char *s, size_t n) {
 }
 
 /* Parses one input reference string ("$input", "$input.f", "steps.X",
- * "steps.X.f.0") into in (kind FLOW or STEP). */
+ * "steps.X.f.0") into in (kind FLOW or STEP). self is the name of the step
+ * being compensated when parsing a compensation's input, where "$output"
+ * (and "$output.f") refers to that step's output; NULL elsewhere. */
 static bool parse_ref(bt_mctx_t *c, const bt_toml_value_t *v, const char *s,
-                      const char *key, const char *where, bt_app_input_t *in) {
+                      const char *key, const char *where, const char *self,
+                      bt_app_input_t *in) {
   in->pos = bt_m_pos(c, v);
   in->step.index = BT_APP_NONE;
   in->text = bt_strdup(s);
@@ -180,6 +183,13 @@ static bool parse_ref(bt_mctx_t *c, const bt_toml_value_t *v, const char *s,
   if (strncmp(s, "$input", 6) == 0 && (s[6] == 0 || s[6] == '.')) {
     in->kind = BT_APP_INPUT_FLOW;
     rest = s + 6;
+  } else if (self && strncmp(s, "$output", 7) == 0 &&
+             (s[7] == 0 || s[7] == '.')) {
+    in->kind = BT_APP_INPUT_STEP;
+    in->step.name = bt_strdup(self);
+    if (!in->step.name) return bt_m_oom(c);
+    in->step.pos = in->pos;
+    rest = s + 7;
   } else if (strncmp(s, "steps.", 6) == 0) {
     in->kind = BT_APP_INPUT_STEP;
     const char *name = s + 6, *dot = strchr(name, '.');
@@ -216,11 +226,12 @@ bad:
 }
 
 /* Parses an input expression: a reference string or an array of them (a
- * tuple). */
+ * tuple). self is as for parse_ref(). */
 static bool read_input(bt_mctx_t *c, const bt_toml_value_t *v, const char *key,
-                       const char *where, bt_app_input_t *in) {
+                       const char *where, const char *self,
+                       bt_app_input_t *in) {
   const char *s = bt_toml_string(v, NULL);
-  if (s) return parse_ref(c, v, s, key, where, in);
+  if (s) return parse_ref(c, v, s, key, where, self, in);
   if (bt_toml_kind(v) != BT_TOML_ARRAY)
     return bt_m_type_error(c, v, key, where, "string or array of strings");
   in->kind = BT_APP_INPUT_TUPLE;
@@ -236,7 +247,7 @@ static bool read_input(bt_mctx_t *c, const bt_toml_value_t *v, const char *key,
     if (!is) return bt_m_type_error(c, item, key, where, "array of strings");
     bt_app_input_t *slot =
         bt_m_push(c, (void **)&in->items, &in->len, sizeof *slot);
-    if (!slot || !parse_ref(c, item, is, key, where, slot)) return false;
+    if (!slot || !parse_ref(c, item, is, key, where, self, slot)) return false;
   }
   return true;
 }
@@ -369,6 +380,8 @@ static bool read_schema(bt_mctx_t *c, bt_app_component_t *comp,
   return true;
 }
 
+/* Reads the component table of entry e ([component.NAME]) and its
+ * sub-tables into a new component appended to the app. */
 static bool read_component(bt_mctx_t *c, const bt_toml_entry_t *e) {
   static const bt_mkey_t keys[] = {{"source", false},
                                    {"description", false},
@@ -459,6 +472,8 @@ static bool read_component(bt_mctx_t *c, const bt_toml_entry_t *e) {
 
 /* ---- flows ---- */
 
+/* Reads step table t, the number-th [[flow.NAME.step]] of flow, into a new
+ * step appended to the flow. References stay unresolved (bt_m_validate). */
 static bool read_step(bt_mctx_t *c, bt_app_flow_t *flow,
                       const bt_toml_value_t *t, size_t number) {
   static const bt_mkey_t keys[] = {{"name", false},
@@ -512,7 +527,8 @@ static bool read_step(bt_mctx_t *c, bt_app_flow_t *flow,
     return bt_m_fail(c, bt_m_pos(c, literal), BATON_EINVALID,
                      "%s: 'input' and 'input_value' are mutually exclusive",
                      where);
-  if (input && !read_input(c, input, "input", where, &s->input)) return false;
+  if (input && !read_input(c, input, "input", where, NULL, &s->input))
+    return false;
   if (literal) {
     bt_app_str_t lit = {0};
     if (!bt_m_get_str(c, t, "input_value", where, false, &lit)) return false;
@@ -578,11 +594,14 @@ static bool read_step(bt_mctx_t *c, bt_app_flow_t *flow,
         (cp->export_name.text && !check_export(c, &cp->export_name)))
       return false;
     const bt_toml_value_t *ci = bt_toml_table_get(cv, "input");
-    if (ci && !read_input(c, ci, "input", cwhere, &cp->input)) return false;
+    if (ci && !read_input(c, ci, "input", cwhere, s->name, &cp->input))
+      return false;
   }
   return true;
 }
 
+/* Reads the flow table of entry e ([flow.NAME]) with its steps into a new
+ * flow appended to the app. */
 static bool read_flow(bt_mctx_t *c, const bt_toml_entry_t *e) {
   static const bt_mkey_t keys[] = {
       {"step", false}, {"output", false}, {"description", false}, {NULL, false}};
@@ -620,12 +639,18 @@ static bool read_flow(bt_mctx_t *c, const bt_toml_entry_t *e) {
     return bt_m_type_error(c, steps, "step", where, "array of tables");
   for (size_t i = 0; i < bt_toml_array_len(steps); i++)
     if (!read_step(c, flow, bt_toml_array_at(steps, i), i + 1)) return false;
+  /* The result is one value: a reference, not a tuple. */
   const bt_toml_value_t *out = bt_toml_table_get(t, "output");
-  return !out || read_input(c, out, "output", where, &flow->output);
+  if (out && bt_toml_kind(out) != BT_TOML_STRING)
+    return bt_m_type_error(c, out, "output", where,
+                           "string such as \"steps.NAME\"");
+  return !out || read_input(c, out, "output", where, NULL, &flow->output);
 }
 
 /* ---- triggers ---- */
 
+/* Reads the top-level [trigger] table: the retry switch and the
+ * [[trigger.cli]] and [[trigger.timer]] entries. */
 static bool read_triggers(bt_mctx_t *c, const bt_toml_value_t *t) {
   static const bt_mkey_t keys[] = {{"cli", false},
                                    {"timer", false},
@@ -683,6 +708,7 @@ static bool read_triggers(bt_mctx_t *c, const bt_toml_value_t *t) {
 
 /* ---- the document ---- */
 
+/* Reads [application] into the app. */
 static bool read_application(bt_mctx_t *c, const bt_toml_value_t *t) {
   static const bt_mkey_t keys[] = {{"name", false},
                                    {"version", false},

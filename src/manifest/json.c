@@ -65,6 +65,7 @@ static void skip_ws(jparser_t *p) {
   }
 }
 
+/* Frees what v owns (not v itself), recursively. */
 static void free_contents(bt_mjson_t *v) {
   switch (v->kind) {
     case BT_MJSON_STRING: bt_free(v->str); break;

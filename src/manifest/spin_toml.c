@@ -150,6 +150,7 @@ static bool read_retry_switch(bt_mctx_t *c, const bt_toml_value_t *t,
 
 /* ---- version 1 ---- */
 
+/* Reads one v1 [[component]] table (the number-th) into a new component. */
 static bool read_v1_component(bt_mctx_t *c, const bt_toml_value_t *t,
                               size_t number) {
   static const bt_mkey_t keys[] = {{"id", false},
@@ -209,6 +210,8 @@ static bool read_v1_component(bt_mctx_t *c, const bt_toml_value_t *t,
   return true;
 }
 
+/* Reads a version 1 document: top-level application keys and trigger,
+ * [variables], and the [[component]] array. */
 static bool load_v1(bt_mctx_t *c, const bt_toml_value_t *root) {
   static const bt_mkey_t keys[] = {{"spin_manifest_version", false},
                                    {"name", false},
@@ -237,7 +240,7 @@ static bool load_v1(bt_mctx_t *c, const bt_toml_value_t *root) {
       return false;
     if (strcmp(app->spin_trigger_type.text, "orchestrator") != 0 &&
         !bt_m_warn(c, app->spin_trigger_type.pos,
-                   "trigger type '%s' is not implemented by baton; the "
+                   "trigger type '%s' is not supported by baton; the "
                    "components run as a pipeline in manifest order",
                    app->spin_trigger_type.text))
       return false;
@@ -257,6 +260,7 @@ static bool load_v1(bt_mctx_t *c, const bt_toml_value_t *root) {
 
 /* ---- version 2 ---- */
 
+/* Reads one v2 [component.NAME] table (entry e) into a new component. */
 static bool read_v2_component(bt_mctx_t *c, const bt_toml_entry_t *e) {
   static const bt_mkey_t keys[] = {{"source", false},
                                    {"description", false},
@@ -311,7 +315,7 @@ static bool read_v2_triggers(bt_mctx_t *c, const bt_toml_value_t *t) {
                              "array of tables");
     if (strcmp(e->key, "orchestrator") != 0 &&
         !bt_m_warn(c, bt_m_key_pos(c, e),
-                   "trigger type '%s' is not implemented by baton; its "
+                   "trigger type '%s' is not supported by baton; its "
                    "entries only record their component",
                    e->key))
       return false;
@@ -363,6 +367,8 @@ static bool read_v2_triggers(bt_mctx_t *c, const bt_toml_value_t *t) {
   return true;
 }
 
+/* Reads a version 2 document: [application], [variables], the components,
+ * then the [[trigger.TYPE]] entries (which refer to components). */
 static bool load_v2(bt_mctx_t *c, const bt_toml_value_t *root) {
   static const bt_mkey_t keys[] = {{"spin_manifest_version", false},
                                    {"application", false},

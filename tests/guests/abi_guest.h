@@ -65,14 +65,14 @@ _Static_assert(sizeof(nested_t) == 32, "nested layout");
 static uint32_t g_live;         /* blocks handed out by cabi_realloc or galloc */
 static uint32_t g_realloc_mode; /* 0 normal, 1 out of bounds, 2 misaligned, 3 trap */
 
-static void *galloc(size_t n) {
+static inline void *galloc(size_t n) {
   void *p = malloc(n ? n : 1);
   if (!p) __builtin_trap();
   g_live++;
   return p;
 }
 
-static void gfree(void *p) {
+static inline void gfree(void *p) {
   if (!p) return;
   g_live--;
   free(p);
@@ -94,20 +94,20 @@ void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
 EXPORT("live-allocs") uint32_t live_allocs(void) { return g_live; }
 EXPORT("set-realloc-mode") void set_realloc_mode(uint32_t m) { g_realloc_mode = m; }
 
-static str_t str_dup(const char *s) {
+static inline str_t str_dup(const char *s) {
   size_t n = strlen(s);
   char *p = galloc(n);
   memcpy(p, s, n);
   return (str_t){p, n};
 }
 
-static void free_person(person_t *p) {
+static inline void free_person(person_t *p) {
   gfree(p->name.ptr);
   for (size_t i = 0; i < p->tags.len; i++) gfree(p->tags.ptr[i].ptr);
   gfree(p->tags.ptr);
 }
 
-static void free_shape(shape_t *s) {
+static inline void free_shape(shape_t *s) {
   if (s->tag == SHAPE_NAMED) gfree(s->val.named.ptr);
 }
 
@@ -115,7 +115,7 @@ static void free_shape(shape_t *s) {
 
 typedef struct { char *p; size_t len, cap; } sb_t;
 
-static void sb_putn(sb_t *b, const char *s, size_t n) {
+static inline void sb_putn(sb_t *b, const char *s, size_t n) {
   if (b->len + n > b->cap) {
     size_t cap = (b->len + n) * 2 + 16;
     char *p = realloc(b->p, cap);
@@ -128,9 +128,9 @@ static void sb_putn(sb_t *b, const char *s, size_t n) {
   b->len += n;
 }
 
-static void sb_put(sb_t *b, const char *s) { sb_putn(b, s, strlen(s)); }
+static inline void sb_put(sb_t *b, const char *s) { sb_putn(b, s, strlen(s)); }
 
-static void sb_int(sb_t *b, int64_t v) {
+static inline void sb_int(sb_t *b, int64_t v) {
   char tmp[24];
   int n = 0;
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -142,6 +142,6 @@ static void sb_int(sb_t *b, int64_t v) {
   while (n) sb_putn(b, &tmp[--n], 1);
 }
 
-static void sb_str(sb_t *b, str_t s) { sb_putn(b, s.ptr, s.len); }
+static inline void sb_str(sb_t *b, str_t s) { sb_putn(b, s.ptr, s.len); }
 
 #endif

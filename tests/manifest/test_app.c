@@ -278,6 +278,8 @@ TEST(full_baton) {
   ASSERT_EQ(r.on, BT_APP_RETRY_ON_TRAP | BT_APP_RETRY_ON_ERR);
   ASSERT_TRUE(s->compensate.present);
   ASSERT_EQ(s->compensate.component.index, 1);
+  ASSERT_EQ(s->compensate.input.kind, BT_APP_INPUT_STEP);
+  ASSERT_STREQ(s->compensate.input.text, "$output");
   ASSERT_STREQ(s->compensate.export_name.text, "refund");
   ASSERT_EQ(s->compensate.input.step.index, 1);
   ASSERT_TRUE(s->reuse_instance);
@@ -451,7 +453,7 @@ TEST(spin_v2_dependencies) {
   ASSERT_TRUE(has_warning(app, "key 'key_value_stores' in [component.frontend]"));
   ASSERT_TRUE(has_warning(app, "key 'environment' in [component.frontend] is not "
                                "supported"));
-  ASSERT_TRUE(has_warning(app, "trigger type 'http' is not implemented by baton"));
+  ASSERT_TRUE(has_warning(app, "trigger type 'http' is not supported by baton"));
   ASSERT_TRUE(has_warning(app, "key 'route' in [[trigger.http]] is not supported"));
   ASSERT_TRUE(has_warning(app, "dependency 'example:remote/thing' of component "
                                "'frontend': registry and URL dependencies"));
@@ -711,7 +713,7 @@ TEST(unknown_keys) {
   ASSERT_TRUE(has_warning(app, "spin.toml:3:28: key 'base' in the application "
                                "trigger is not supported"));
   ASSERT_TRUE(has_warning(app, "spin.toml:3:20: trigger type 'http' is not "
-                               "implemented by baton; the components run as a "
+                               "supported by baton; the components run as a "
                                "pipeline"));
   ASSERT_TRUE(has_warning(app, "spin.toml:7:1: key 'sqlite_databases' in "
                                "[[component]] 'a' is not supported"));
@@ -824,12 +826,21 @@ TEST(flow_errors) {
   m = load_err(FLOW_HEAD STEP("one") "input = \"steps.tow\"\n" STEP("two"));
   ASSERT_STREQ(m, "baton.toml:11:9: step 'one' of flow 'f': unknown step 'tow' "
                   "(did you mean 'two'?)");
-  m = load_err(FLOW_HEAD STEP("one") STEP("two") STEP("three")
-               "after = [\"one\"]\ninput = \"steps.two\"\n");
-  ASSERT_STREQ(m, "baton.toml:18:9: step 'three' of flow 'f': input refers to step "
-                  "'two', which does not run before it (list it in 'after')");
+  /* Using a step's output implies running after it. */
+  bt_app_t *app = load_ok(FLOW_HEAD STEP("one") "after = [\"three\"]\n"
+                          STEP("two") "after = []\n"
+                          STEP("three") "after = []\ninput = \"steps.two\"\n");
+  ASSERT_EQ(app->flows[0].order[0], 1);
+  ASSERT_EQ(app->flows[0].order[1], 2);
+  ASSERT_EQ(app->flows[0].order[2], 0);
+  bt_app_free(app);
   m = load_err(FLOW_HEAD STEP("one") "input = \"steps.one\"\n");
-  ASSERT_CONTAINS(m, "input refers to step 'one', which does not run before it");
+  ASSERT_STREQ(m, "baton.toml:11:9: flow 'f': steps 'one' and 'one' form a cycle: "
+                  "'one' -> 'one'");
+  m = load_err(FLOW_HEAD STEP("one") STEP("two") "input = [\"$input\", \"steps.three\"]\n"
+               STEP("three"));
+  ASSERT_STREQ(m, "baton.toml:14:20: flow 'f': steps 'three' and 'two' form a cycle: "
+                  "'two' -> 'three' -> 'two'");
   m = load_err(FLOW_HEAD STEP("one") "input = \"step.one\"\n");
   ASSERT_STREQ(m, "baton.toml:11:9: key 'input' in step 'one' of flow 'f': cannot "
                   "parse 'step.one': expected \"$input\", \"steps.NAME\" or "
@@ -859,6 +870,9 @@ TEST(flow_errors) {
   ASSERT_CONTAINS(m, "unknown key 'output' in step 'one' of flow 'f'");
   m = load_err(APP_HEAD ONE_COMP "[flow.f]\noutput = \"steps.nope\"\n" STEP("one"));
   ASSERT_STREQ(m, "baton.toml:6:10: output of flow 'f': unknown step 'nope'");
+  m = load_err(APP_HEAD ONE_COMP "[flow.f]\noutput = [\"steps.one\"]\n" STEP("one"));
+  ASSERT_STREQ(m, "baton.toml:6:10: key 'output' in [flow.f]: expected string such "
+                  "as \"steps.NAME\", got array");
   m = load_err(FLOW_HEAD STEP("one") "on = { ok = 5 }\n");
   ASSERT_CONTAINS(m, "key 'ok' in 'on' of step 'one' of flow 'f': expected string "
                      "or array of strings, got integer");
@@ -873,7 +887,7 @@ TEST(flow_errors) {
   ASSERT_STREQ(m, "baton.toml:11:1: missing key 'interval_ms' in [[trigger.timer]]");
 
   /* A cli trigger without flow: the only flow, or the pipeline. */
-  bt_app_t *app = load_ok(FLOW_HEAD STEP("one") "[[trigger.cli]]\n");
+  app = load_ok(FLOW_HEAD STEP("one") "[[trigger.cli]]\n");
   ASSERT_EQ(app->triggers[0].flow.index, 0);
   ASSERT_TRUE(app->triggers[0].flow.implicit);
   bt_app_free(app);
@@ -1258,8 +1272,11 @@ TEST(files) {
 /* ---- allocation failures ---- */
 
 /* Loads text (as name), resolves its variables and redacts a string with
- * allocation n failing; returns the number of failed allocations. */
-static long load_with_failure(const char *name, const char *text, long n) {
+ * allocation n failing; returns the number of failed allocations. The only
+ * errors allowed are NO_MEMORY and, for a manifest that is invalid, the
+ * error code `expect` (BATON_OK for a valid one). */
+static long load_with_failure(const char *name, const char *text, long n,
+                              baton_errno_t expect) {
   bt_alloc_fail_after(n);
   bt_app_t *app = NULL;
   baton_error_t *err = bt_app_load_string(name, text, "/app", &app);
@@ -1268,9 +1285,15 @@ static long load_with_failure(const char *name, const char *text, long n) {
   if (!err) red = bt_app_redact(app, "x s3cret y");
   long failed = bt_alloc_fail_after(-1);
   if (err) {
-    if (baton_error_code(err) != BATON_ENO_MEMORY)
+    baton_errno_t code = baton_error_code(err);
+    if (code != BATON_ENO_MEMORY && code != expect)
       T_FAIL_("allocation %ld: unexpected error %s", n, baton_error_message(err));
+    if (code == expect && failed)
+      T_FAIL_("allocation %ld failed but the error is: %s", n,
+              baton_error_message(err));
     baton_error_delete(err);
+  } else if (expect != BATON_OK && !failed) {
+    T_FAIL_("expected an error");
   } else if (!red && failed == 0) {
     T_FAIL_("redact failed without an allocation failure");
   }
@@ -1294,10 +1317,28 @@ TEST(alloc_failures) {
     z[len] = 0;
     long n = 0;
     while (load_with_failure(strstr(files[i], "spin") ? "spin.toml" : "baton.toml",
-                             z, n) > 0)
+                             z, n, BATON_OK) > 0)
       n++;
     ASSERT_TRUE(n > 50);
     free(z);
+  }
+  /* Manifests that fail: their error paths free everything too. */
+  static const char *const bad[] = {
+      FLOW_HEAD STEP("a") "after = [\"b\"]\n" STEP("b") "after = [\"a\"]\n",
+      APP_HEAD "[component.a]\nsource = \"a.wasm\"\n"
+      "dependencies = { \"x:y/b\" = { component = \"b\" } }\n"
+      "[component.b]\nsource = \"b.wasm\"\n"
+      "dependencies = { \"x:y/a\" = { component = \"a\" } }\n",
+      CFG_COMP("{\"batchsize\": 6}", "config_schema = { batch_size = \"integer\" }\n"),
+      APP_HEAD ONE_COMP "[component.a.variables]\nurl = \"{{ nope }}\"\n",
+      APP_HEAD "[variables]\nx = { required = true }\n" ONE_COMP,
+      APP_HEAD ONE_COMP "sorce = 1\n",
+      FLOW_HEAD STEP("one") "input = \"steps.tow\"\n" STEP("two"),
+  };
+  for (size_t i = 0; i < BT_ARRAY_LEN(bad); i++) {
+    long n = 0;
+    while (load_with_failure("baton.toml", bad[i], n, BATON_EINVALID) > 0) n++;
+    ASSERT_TRUE(n > 5);
   }
   /* JSON alone. */
   const char *json = "{\"a\": [1, \"two\", {\"b\": null}], \"c\": \"\\u00e9\"}";

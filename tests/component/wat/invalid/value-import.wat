@@ -1,0 +1,3 @@
+;; error: value imports and exports are not supported
+(component
+  (import "v" (value u32)))
