@@ -25,6 +25,8 @@
  *   test_component worlds WIT_PATH   list the main package's worlds
  *   test_component stress FILE       every truncation prefix and every
  *                                    allocation failure, for parse and decode
+ *   test_component emit DIR          write the hand-built components
+ *                                    (adder.wasm, greet.wasm) into DIR
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -845,6 +847,24 @@ static int tool_main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: test_component {parse|wit|wit-live|print|iface-check|worlds|stress} FILE\n");
     return 2;
+  }
+  if (strcmp(mode, "emit") == 0) {
+    /* Writes the hand-built components so the script can validate them
+     * with wasm-tools. */
+    if (setjmp(t_jmp) != 0) return 1;
+    adder_opts o = {0};
+    buf bs[2] = {build_adder(&o), build_greet(true, true, 2)};
+    const char *names[2] = {"adder.wasm", "greet.wasm"};
+    for (int i = 0; i < 2; i++) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/%s", argv[2], names[i]);
+      FILE *f = fopen(path, "wb");
+      if (!f || fwrite(bs[i].p, 1, bs[i].n, f) != bs[i].n) return 1;
+      fclose(f);
+      free(bs[i].p);
+    }
+    free(g_adder);
+    return 0;
   }
   if (strcmp(mode, "worlds") == 0) {
     bt_wit_resolve_t *r = NULL;
