@@ -199,7 +199,7 @@ check "no command is usage" [ "$rc" = 2 ]
 check "no command prints usage" matches "$err" '^usage: baton <command>'
 run "$B" frob
 check "unknown command" [ "$rc" = 2 ]
-check "unknown command named" [ "${err%%$'\n'*}" = 'baton: unknown command `frob`' ]
+check "unknown command named" [ "${err%%$'\n'*}" = 'baton: unknown command `frob` (no plugin `baton-frob` on PATH; see `baton plugins list`)' ]
 run "$B" version
 check "version" [ "$rc" = 0 ]
 check "version text" matches "$out" '^baton [0-9]+\.[0-9]+\.[0-9]+$'
