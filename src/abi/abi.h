@@ -102,9 +102,22 @@ BT_HIDDEN const char *bt_abi_case_label(const bt_wit_type_t *t, size_t i);
 BT_HIDDEN size_t bt_abi_member_count(const bt_wit_type_t *t);
 BT_HIDDEN const bt_wit_type_t *bt_abi_member_type(const bt_wit_type_t *t, size_t i);
 
-/* The host value kind that represents t (t unaliased), 0 for none; and a
- * printable name for a host value kind ("string", "u32"). */
-BT_HIDDEN baton_value_kind_t bt_abi_value_kind(const bt_wit_type_t *t);
+/* Follows ALIAS links (bt_wit_type_unalias, inlined for the hot paths). */
+static inline const bt_wit_type_t *bt_abi_unalias(const bt_wit_type_t *t) {
+  while (t && t->kind == BT_WIT_ALIAS) t = t->target;
+  return t;
+}
+
+/* The host value kind that represents t (t unaliased), 0 for none. The two
+ * enumerations agree from BOOL to FLAGS (checked in layout.c). */
+static inline baton_value_kind_t bt_abi_value_kind(const bt_wit_type_t *t) {
+  if (t->kind >= BT_WIT_BOOL && t->kind <= BT_WIT_FLAGS) return (baton_value_kind_t)t->kind;
+  if (t->kind == BT_WIT_OWN) return BATON_VALUE_OWN;
+  if (t->kind == BT_WIT_BORROW) return BATON_VALUE_BORROW;
+  return (baton_value_kind_t)0;
+}
+
+/* A printable name for a host value kind ("string", "u32"). */
 BT_HIDDEN const char *bt_abi_value_kind_name(baton_value_kind_t k);
 
 /* Whether every part of t has a canonical ABI representation here. On false
@@ -231,6 +244,22 @@ typedef enum bt_abi_encoding {
   BT_ABI_LATIN1_UTF16 = 2,
 } bt_abi_encoding_t;
 
+/* One memoized layout (see bt_abi_cx_layout). */
+typedef struct bt_abi_lcache {
+  const bt_wit_type_t *type; /* unaliased; NULL for an empty slot */
+  uint32_t size, align;
+  uint32_t payload_off; /* variant-like types */
+  bool plain;           /* bt_abi_is_plain */
+} bt_abi_lcache_t;
+
+/* A power of two; build with -DBT_ABI_LCACHE_SLOTS=1 to make every lookup
+ * collide (a test of the copy-before-recursing rule below). */
+#ifndef BT_ABI_LCACHE_SLOTS
+#define BT_ABI_LCACHE_SLOTS 16
+#endif
+
+typedef struct bt_abi_plan bt_abi_plan_t;
+
 struct bt_abi_cx {
   uint8_t *base; /* the memory view */
   size_t size;
@@ -242,7 +271,37 @@ struct bt_abi_cx {
   uint32_t realloc_index; /* instance views: export index of cabi_realloc */
   int realloc_state;      /* 0 not looked up, 1 found, -1 absent */
   uint64_t lift_budget;   /* bytes lifts may still read (see above) */
+  /* Set once the host values being stored or lowered have passed
+   * bt_abi_check_value: the per-node checks and the second UTF-8
+   * validation are skipped. */
+  bool values_checked;
+  /* Set when the types were checked with bt_abi_type_supported already
+   * (typed calls check once when prepared or defined). */
+  bool types_checked;
+  /* Layouts memoized for the duration of one operation: types cannot be
+   * freed while a view is in use, so no entry goes stale. */
+  bt_abi_lcache_t lcache[BT_ABI_LCACHE_SLOTS];
+  const bt_abi_plan_t *plan; /* consulted before the memo; may be NULL */
 };
+
+/* A read-only table of the layouts of every type reachable from a
+ * function's signature, built once when a typed import or forward is
+ * defined, so that calls do not recompute layouts. Safe to share between
+ * threads. */
+struct bt_abi_plan {
+  size_t cap; /* a power of two */
+  bt_abi_lcache_t *slots;
+};
+
+/* Builds the plan for fn into *plan. Returns false when out of memory
+ * (leaving *plan empty, which is still usable: lookups then miss). */
+BT_HIDDEN bool bt_abi_plan_build(bt_abi_plan_t *plan, const bt_wit_function_t *fn);
+BT_HIDDEN void bt_abi_plan_free(bt_abi_plan_t *plan);
+
+/* Returns t's layout (t unaliased) from the view's plan, else through the
+ * view's memo. A memo entry is only valid until the next lookup (slots are
+ * shared): copy the fields before recursing. */
+BT_HIDDEN const bt_abi_lcache_t *bt_abi_cx_layout(bt_abi_cx_t *cx, const bt_wit_type_t *t);
 
 /* A view over a plain buffer (tests, fuzzing). alloc may be NULL. */
 BT_HIDDEN void bt_abi_cx_buffer(bt_abi_cx_t *cx, bt_abi_status_t *st, uint8_t *base, size_t size,

@@ -37,7 +37,7 @@ static void poison(baton_instance_t *inst) {
 /* Whether a type contains a string or a list (needs memory and, when
  * lowered into the guest, an allocator). */
 static bool has_pointers(const bt_wit_type_t *t) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   if (!t) return false;
   switch (t->kind) {
     case BT_WIT_STRING: case BT_WIT_LIST: return true;
@@ -53,12 +53,16 @@ static bool has_pointers(const bt_wit_type_t *t) {
   }
 }
 
+/* Whether any parameter of fn contains a string or a list. */
 static bool params_have_pointers(const bt_wit_function_t *fn) {
   for (size_t i = 0; i < fn->param_count; i++)
     if (has_pointers(fn->params[i].type)) return true;
   return false;
 }
 
+/* Returns an UNSUPPORTED error naming the first parameter or the result
+ * whose type has no canonical ABI representation (`what` names the
+ * function in the message), or NULL. */
 static baton_error_t *check_supported(const bt_wit_function_t *fn, const char *what) {
   char why[200];
   for (size_t i = 0; i < fn->param_count; i++)
@@ -70,6 +74,7 @@ static baton_error_t *check_supported(const bt_wit_function_t *fn, const char *w
   return NULL;
 }
 
+/* Whether core type t is exactly (params) -> (results). */
 static bool functype_eq(const baton_functype_t *t, const baton_valkind_t *params, size_t np,
                         const baton_valkind_t *results, size_t nr) {
   if (t->nparams != np || t->nresults != nr) return false;
@@ -91,6 +96,8 @@ static bool find_export(baton_module_t *m, const char *name, baton_externkind_t 
   return false;
 }
 
+/* Builds the LINK error for a core signature that differs from the
+ * flattened WIT one, naming the WIT function and both core types. */
 static baton_error_t *mismatch(const char *what, const bt_wit_function_t *fn, const bt_abi_sig_t *sig,
                                const baton_functype_t *have) {
   char fs[256], want[200], got[200];
@@ -269,6 +276,7 @@ baton_error_t *bt_abi_export_prepare(bt_abi_export_t *ex, baton_instance_t *inst
  * resolved. */
 static void export_cx(const bt_abi_export_t *ex, bt_abi_cx_t *cx, bt_abi_status_t *st) {
   bt_abi_cx_instance(cx, st, ex->inst, BT_ABI_UTF8);
+  cx->types_checked = true; /* checked by bt_abi_export_prepare */
   if (ex->realloc_state > 0) {
     cx->realloc_index = ex->realloc_index;
     cx->realloc_state = 1;
@@ -311,6 +319,8 @@ baton_error_t *bt_abi_export_call(bt_abi_export_t *ex, const baton_value_t *args
 
   bt_abi_cx_t cx;
   export_cx(ex, &cx, &st);
+  cx.values_checked = true;
+  cx.types_checked = true;
   baton_val_t flat[BT_ABI_FLAT_CAP];
   size_t nflat = 0;
   if (!sig->spill_params) {
@@ -323,11 +333,12 @@ baton_error_t *bt_abi_export_call(bt_abi_export_t *ex, const baton_value_t *args
       return fail_out(&st, "parameters", ex->ctx, trap);
     uint32_t off = p;
     for (size_t i = 0; i < nargs; i++) {
-      bt_abi_layout_t l = bt_abi_layout(fn->params[i].type);
-      off = bt_abi_align_to(off, l.align);
+      const bt_abi_lcache_t *l = bt_abi_cx_layout(&cx, bt_abi_unalias(fn->params[i].type));
+      uint32_t size = l->size;
+      off = bt_abi_align_to(off, l->align);
       if (!bt_abi_store(&cx, off, fn->params[i].type, &args[i]))
         return fail_out(&st, param_where(fn, i, where, sizeof where), ex->ctx, trap);
-      off += l.size;
+      off += size;
     }
     flat[0] = (baton_val_t){.kind = BATON_I32, .of.i32 = (int32_t)p};
     nflat = 1;
@@ -377,6 +388,7 @@ baton_error_t *bt_abi_call(baton_instance_t *inst, const bt_wit_function_t *fn,
 typedef struct {
   const bt_wit_function_t *fn;
   bt_abi_sig_t sig;
+  bt_abi_plan_t plan;
   bt_abi_host_fn callback;
   void *env;
   void (*finalizer)(void *);
@@ -386,6 +398,7 @@ typedef struct {
 static void import_env_free(void *p) {
   import_env_t *ie = p;
   if (ie->finalizer) ie->finalizer(ie->env);
+  bt_abi_plan_free(&ie->plan);
   bt_free(ie);
 }
 
@@ -418,10 +431,11 @@ static bool lift_params(bt_abi_cx_t *cx, const bt_wit_function_t *fn, const bt_a
       return false;
     }
     for (; i < fn->param_count; i++) {
-      bt_abi_layout_t l = bt_abi_layout(fn->params[i].type);
-      off = bt_abi_align_to(off, l.align);
+      const bt_abi_lcache_t *l = bt_abi_cx_layout(cx, bt_abi_unalias(fn->params[i].type));
+      uint32_t size = l->size;
+      off = bt_abi_align_to(off, l->align);
       if (!bt_abi_load(cx, off, fn->params[i].type, &vals[i])) break;
-      off += l.size;
+      off += size;
     }
   }
   if (i == fn->param_count) return true;
@@ -430,6 +444,11 @@ static bool lift_params(bt_abi_cx_t *cx, const bt_wit_function_t *fn, const bt_a
   return false;
 }
 
+/* The core host function behind a typed import: lifts the guest's
+ * arguments (flat, or the spilled tuple in its memory), runs the callback,
+ * checks its result and lowers it (flat, or through the return pointer),
+ * allocating with the caller's cabi_realloc. Every failure becomes a trap
+ * for the calling guest; nothing lifted outlives the call. */
 static baton_trap_t *import_trampoline(void *env, baton_caller_t *caller, const baton_val_t *args,
                                        baton_val_t *results) {
   import_env_t *ie = env;
@@ -440,6 +459,8 @@ static baton_trap_t *import_trampoline(void *env, baton_caller_t *caller, const 
   bt_abi_status_init(&st);
   bt_abi_cx_t cx;
   bt_abi_cx_instance(&cx, &st, inst, BT_ABI_UTF8);
+  cx.types_checked = true; /* checked by bt_abi_define_import */
+  cx.plan = &ie->plan;
   char where[160];
 
   baton_value_t stackv[8];
@@ -475,6 +496,7 @@ static baton_trap_t *import_trampoline(void *env, baton_caller_t *caller, const 
     return trap;
   }
   bt_abi_cx_refresh(&cx);
+  cx.values_checked = true;
   if (!sig->spill_results) {
     size_t pos = 0;
     ok = bt_abi_lower_flat(&cx, fn->result, &result, results, sig->nresults, &pos);
@@ -512,10 +534,15 @@ baton_error_t *bt_abi_define_import(baton_linker_t *linker, const char *module_n
   ie->env = env;
   memcpy(ie->ctx, ctx, sizeof ctx);
   bt_abi_signature(fn, BT_ABI_LOWER, &ie->sig);
+  if (!bt_abi_plan_build(&ie->plan, fn)) {
+    bt_free(ie);
+    return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
   baton_functype_t ft = {ie->sig.params, ie->sig.nparams, ie->sig.results, ie->sig.nresults};
   e = baton_linker_define_func(linker, module_name, fn->name, &ft, import_trampoline, ie,
                                import_env_free);
   if (e) {
+    bt_abi_plan_free(&ie->plan);
     bt_free(ie);
     return e;
   }
@@ -527,12 +554,17 @@ baton_error_t *bt_abi_define_import(baton_linker_t *linker, const char *module_n
 
 typedef struct {
   const bt_wit_function_t *fn;
+  bt_abi_plan_t plan; /* layouts of the signature's types */
   bt_abi_sig_t lower; /* the caller's import */
   bt_abi_export_t ex; /* the target's export (holds the lifted signature) */
   char ctx[300];      /* the caller's import, for messages */
 } forward_env_t;
 
-static void forward_env_free(void *p) { bt_free(p); }
+static void forward_env_free(void *p) {
+  forward_env_t *fe = p;
+  bt_abi_plan_free(&fe->plan);
+  bt_free(fe);
+}
 
 /* Ends a forwarded call with a failure: poisons the target when it is the
  * culprit (the caller is poisoned by the engine when the trap unwinds it). */
@@ -543,6 +575,13 @@ static baton_trap_t *forward_fail(bt_abi_status_t *st, forward_env_t *fe, const 
   return fail_trap(st, where, target_side ? fe->ex.ctx : fe->ctx);
 }
 
+/* The core host function behind a forwarded import: copies the caller's
+ * arguments into the target's memory (flat, or as a spilled tuple allocated
+ * with the target's cabi_realloc), calls the target's export, copies its
+ * result back (flat, or from its return area to the caller's return
+ * pointer) and runs the target's post-return. Allocates nothing on the
+ * host. A failure traps the caller; the target is poisoned when it was the
+ * one that broke the ABI. */
 static baton_trap_t *forward_trampoline(void *env, baton_caller_t *caller, const baton_val_t *args,
                                         baton_val_t *results) {
   forward_env_t *fe = env;
@@ -553,7 +592,10 @@ static baton_trap_t *forward_trampoline(void *env, baton_caller_t *caller, const
   bt_abi_status_init(&st);
   bt_abi_cx_t ca, cb;
   bt_abi_cx_instance(&ca, &st, a, BT_ABI_UTF8);
+  ca.types_checked = true; /* checked by bt_abi_export_prepare */
+  ca.plan = &fe->plan;
   export_cx(&fe->ex, &cb, &st);
+  cb.plan = &fe->plan;
   char where[160];
 
   baton_val_t bargs[BT_ABI_FLAT_CAP];
@@ -572,11 +614,12 @@ static baton_trap_t *forward_trampoline(void *env, baton_caller_t *caller, const
       return forward_fail(&st, fe, "parameters", false);
     uint32_t off = 0;
     for (size_t i = 0; i < fn->param_count; i++) {
-      bt_abi_layout_t l = bt_abi_layout(fn->params[i].type);
-      off = bt_abi_align_to(off, l.align);
+      const bt_abi_lcache_t *l = bt_abi_cx_layout(&ca, bt_abi_unalias(fn->params[i].type));
+      uint32_t size = l->size;
+      off = bt_abi_align_to(off, l->align);
       if (!bt_abi_copy(&ca, pa + off, &cb, pb + off, fn->params[i].type))
         return forward_fail(&st, fe, param_where(fn, i, where, sizeof where), false);
-      off += l.size;
+      off += size;
     }
     bargs[0] = (baton_val_t){.kind = BATON_I32, .of.i32 = (int32_t)pb};
     nb = 1;
@@ -638,11 +681,15 @@ baton_error_t *bt_abi_define_forward(baton_linker_t *linker, const char *module_
   }
   fe->ex.export_name = NULL; /* borrowed pointer; not used after prepare */
   bt_abi_signature(fn, BT_ABI_LOWER, &fe->lower);
+  if (!bt_abi_plan_build(&fe->plan, fn)) {
+    bt_free(fe);
+    return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
   baton_functype_t ft = {fe->lower.params, fe->lower.nparams, fe->lower.results, fe->lower.nresults};
   e = baton_linker_define_func(linker, module_name, fn->name, &ft, forward_trampoline, fe,
                                forward_env_free);
   if (e) {
-    bt_free(fe);
+    forward_env_free(fe);
     return e;
   }
   return NULL;

@@ -44,17 +44,19 @@ static bool copy_at(bt_abi_cx_t *src, uint32_t sp, bt_abi_cx_t *dst, uint32_t dp
 /* Copies the list (ptr, len) of src into a new allocation in dst. */
 static bool copy_list_range(bt_abi_cx_t *src, uint32_t ptr, uint32_t len, const bt_wit_type_t *elem,
                             bt_abi_cx_t *dst, uint32_t *out) {
-  bt_abi_layout_t l = bt_abi_layout(elem);
-  uint64_t bytes = (uint64_t)len * l.size;
-  if (l.size == 0)
+  const bt_wit_type_t *e = bt_abi_unalias(elem);
+  const bt_abi_lcache_t *lc = bt_abi_cx_layout(src, e);
+  uint32_t size = lc->size, align = lc->align;
+  bool plain = lc->plain;
+  uint64_t bytes = (uint64_t)len * size;
+  if (size == 0)
     return bt_abi_failf(src->st, BT_ABI_FAIL_UNSUPPORTED, NULL, "list element type has size 0");
   if (bytes > BT_ABI_MAX_LIST_BYTES)
     return bt_abi_failf(src->st, BT_ABI_FAIL_ABI, src->inst,
                         "list at 0x%" PRIx32 " of length %" PRIu32 " (%" PRIu64
                         " bytes) exceeds the canonical ABI limit of %u bytes",
                         ptr, len, bytes, BT_ABI_MAX_LIST_BYTES);
-  if (!bt_abi_check_range(src, ptr, len, l.size, l.align, "list")) return false;
-  const bt_wit_type_t *e = bt_wit_type_unalias(elem);
+  if (!bt_abi_check_range(src, ptr, len, size, align, "list")) return false;
   if (e->kind == BT_WIT_CHAR) { /* validate before allocating, then memcpy */
     for (uint32_t i = 0; i < len; i++) {
       if (!bt_abi_lift_char(src, rd32(src->base + ptr + 4 * (size_t)i))) {
@@ -64,13 +66,13 @@ static bool copy_list_range(bt_abi_cx_t *src, uint32_t ptr, uint32_t len, const 
     }
   }
   uint32_t p;
-  if (!bt_abi_realloc(dst, 0, 0, l.align, (uint32_t)bytes, &p)) return false;
+  if (!bt_abi_realloc(dst, 0, 0, align, (uint32_t)bytes, &p)) return false;
   bt_abi_cx_refresh(src);
-  if (e->kind == BT_WIT_CHAR || bt_abi_is_plain(e)) {
+  if (e->kind == BT_WIT_CHAR || plain) {
     if (bytes) memmove(dst->base + p, src->base + ptr, (size_t)bytes);
   } else {
     for (uint32_t i = 0; i < len; i++) {
-      if (!copy_at(src, ptr + i * l.size, dst, p + i * l.size, elem)) {
+      if (!copy_at(src, ptr + i * size, dst, p + i * size, e)) {
         bt_abi_path_index(src->st, i);
         return false;
       }
@@ -84,7 +86,7 @@ static bool copy_list_range(bt_abi_cx_t *src, uint32_t ptr, uint32_t len, const 
  * been checked by the caller. */
 static bool copy_at(bt_abi_cx_t *src, uint32_t sp, bt_abi_cx_t *dst, uint32_t dp,
                     const bt_wit_type_t *t) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   switch (t->kind) {
     case BT_WIT_BOOL: dst->base[dp] = src->base[sp] != 0; return true;
     case BT_WIT_S8: case BT_WIT_U8: dst->base[dp] = src->base[sp]; return true;
@@ -115,20 +117,22 @@ static bool copy_at(bt_abi_cx_t *src, uint32_t sp, bt_abi_cx_t *dst, uint32_t dp
       return true;
     }
     case BT_WIT_RECORD: case BT_WIT_TUPLE: {
-      if (bt_abi_is_plain(t)) {
-        memcpy(dst->base + dp, src->base + sp, bt_abi_size(t));
+      const bt_abi_lcache_t *lt = bt_abi_cx_layout(src, t);
+      if (lt->plain) {
+        memcpy(dst->base + dp, src->base + sp, lt->size);
         return true;
       }
       uint32_t off = 0;
       for (size_t i = 0; i < bt_abi_member_count(t); i++) {
         const bt_wit_type_t *m = bt_abi_member_type(t, i);
-        bt_abi_layout_t l = bt_abi_layout(m);
-        off = bt_abi_align_to(off, l.align);
+        const bt_abi_lcache_t *l = bt_abi_cx_layout(src, bt_abi_unalias(m));
+        uint32_t size = l->size;
+        off = bt_abi_align_to(off, l->align);
         if (!copy_at(src, sp + off, dst, dp + off, m)) {
           path_member(src->st, t, i);
           return false;
         }
-        off += l.size;
+        off += size;
       }
       return true;
     }
@@ -138,7 +142,7 @@ static bool copy_at(bt_abi_cx_t *src, uint32_t sp, bt_abi_cx_t *dst, uint32_t dp
       if (!bt_abi_check_disc(src, t, disc)) return false;
       memcpy(dst->base + dp, &disc, d);
       const bt_wit_type_t *c = bt_abi_case_type(t, disc);
-      uint32_t off = bt_abi_payload_offset(t);
+      uint32_t off = bt_abi_cx_layout(src, t)->payload_off;
       if (c && !copy_at(src, sp + off, dst, dp + off, c)) {
         bt_abi_path_field(src->st, bt_abi_case_label(t, disc));
         return false;
@@ -164,12 +168,13 @@ static bool copy_at(bt_abi_cx_t *src, uint32_t sp, bt_abi_cx_t *dst, uint32_t dp
 bool bt_abi_copy(bt_abi_cx_t *src, uint32_t src_ptr, bt_abi_cx_t *dst, uint32_t dst_ptr,
                  const bt_wit_type_t *t) {
   char why[160];
-  if (!bt_abi_type_supported(t, why, sizeof why))
+  if (!src->types_checked && !bt_abi_type_supported(t, why, sizeof why))
     return bt_abi_failf(src->st, BT_ABI_FAIL_UNSUPPORTED, NULL, "%s", why);
-  bt_abi_layout_t l = bt_abi_layout(t);
-  const char *what = bt_wit_kind_name(bt_wit_type_unalias(t)->kind);
-  if (!bt_abi_check_range(src, src_ptr, 1, l.size, l.align, what) ||
-      !bt_abi_check_range(dst, dst_ptr, 1, l.size, l.align, what))
+  t = bt_abi_unalias(t);
+  const bt_abi_lcache_t *l = bt_abi_cx_layout(src, t);
+  const char *what = bt_wit_kind_name(t->kind);
+  if (!bt_abi_check_range(src, src_ptr, 1, l->size, l->align, what) ||
+      !bt_abi_check_range(dst, dst_ptr, 1, l->size, l->align, what))
     return false;
   return copy_at(src, src_ptr, dst, dst_ptr, t);
 }
@@ -194,10 +199,14 @@ static uint32_t u32_of(baton_val_t v) {
 
 static baton_val_t i32v(uint32_t x) { return (baton_val_t){.kind = BATON_I32, .of.i32 = (int32_t)x}; }
 
+/* The recursion of bt_abi_copy_flat: consumes t's flat count of source
+ * values and produces as many destination values. Variant payloads are
+ * converted from the joined flat types to the case's own types, copied, and
+ * converted back. */
 static bool copy_flat(bt_abi_cx_t *src, const bt_wit_type_t *t, const baton_val_t *sv, size_t ns,
                       size_t *sp, bt_abi_cx_t *dst, baton_val_t *dv, size_t cap, size_t *dp) {
-  t = bt_wit_type_unalias(t);
-  baton_val_t v, w;
+  t = bt_abi_unalias(t);
+  baton_val_t v = {0}, w = {0};
   switch (t->kind) {
     case BT_WIT_BOOL: case BT_WIT_S8: case BT_WIT_U8: case BT_WIT_S16: case BT_WIT_U16:
     case BT_WIT_S32: case BT_WIT_U32: case BT_WIT_CHAR: case BT_WIT_OWN: case BT_WIT_BORROW: {

@@ -109,6 +109,93 @@ void bt_abi_status_take(bt_abi_status_t *st, const char *where, const char *ctx,
 
 /* ---- views ---- */
 
+static uint64_t ptr_hash(const void *p) { return (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull; }
+
+/* Computes a memo entry for t (unaliased). */
+static void fill_entry(bt_abi_lcache_t *e, const bt_wit_type_t *t) {
+  bt_abi_layout_t l = bt_abi_layout(t);
+  e->type = t;
+  e->size = l.size;
+  e->align = l.align;
+  e->payload_off = bt_abi_is_variant(t) ? bt_abi_payload_offset(t) : 0;
+  e->plain = bt_abi_is_plain(t);
+}
+
+/* Finds t's slot in a plan: its entry, or the empty slot where it goes. */
+static bt_abi_lcache_t *plan_slot(const bt_abi_plan_t *plan, const bt_wit_type_t *t) {
+  size_t mask = plan->cap - 1;
+  for (size_t i = ptr_hash(t) >> 32 & mask;; i = (i + 1) & mask)
+    if (plan->slots[i].type == t || !plan->slots[i].type) return &plan->slots[i];
+}
+
+const bt_abi_lcache_t *bt_abi_cx_layout(bt_abi_cx_t *cx, const bt_wit_type_t *t) {
+  if (cx->plan && cx->plan->cap) {
+    bt_abi_lcache_t *e = plan_slot(cx->plan, t);
+    if (e->type) return e;
+  }
+  bt_abi_lcache_t *e = &cx->lcache[ptr_hash(t) >> 60 & (BT_ABI_LCACHE_SLOTS - 1)];
+  if (e->type != t) fill_entry(e, t);
+  return e;
+}
+
+/* Counts (an upper bound of) the type nodes reachable from t. */
+static size_t count_types(const bt_wit_type_t *t) {
+  t = bt_abi_unalias(t);
+  if (!t) return 0;
+  size_t n = 1;
+  switch (t->kind) {
+    case BT_WIT_LIST: return n + count_types(t->target);
+    case BT_WIT_RECORD: case BT_WIT_TUPLE:
+      for (size_t i = 0; i < bt_abi_member_count(t); i++) n += count_types(bt_abi_member_type(t, i));
+      return n;
+    case BT_WIT_VARIANT: case BT_WIT_OPTION: case BT_WIT_RESULT:
+      for (size_t i = 0; i < bt_abi_case_count(t); i++) n += count_types(bt_abi_case_type(t, i));
+      return n;
+    default: return n;
+  }
+}
+
+/* Adds t and every type reachable from it to a plan that has room. */
+static void add_types(bt_abi_plan_t *plan, const bt_wit_type_t *t) {
+  t = bt_abi_unalias(t);
+  if (!t) return;
+  bt_abi_lcache_t *e = plan_slot(plan, t);
+  if (e->type) return; /* shared type, already added with its members */
+  fill_entry(e, t);
+  switch (t->kind) {
+    case BT_WIT_LIST: add_types(plan, t->target); return;
+    case BT_WIT_RECORD: case BT_WIT_TUPLE:
+      for (size_t i = 0; i < bt_abi_member_count(t); i++) add_types(plan, bt_abi_member_type(t, i));
+      return;
+    case BT_WIT_VARIANT: case BT_WIT_OPTION: case BT_WIT_RESULT:
+      for (size_t i = 0; i < bt_abi_case_count(t); i++) add_types(plan, bt_abi_case_type(t, i));
+      return;
+    default: return;
+  }
+}
+
+bool bt_abi_plan_build(bt_abi_plan_t *plan, const bt_wit_function_t *fn) {
+  plan->cap = 0;
+  plan->slots = NULL;
+  size_t n = fn->result ? count_types(fn->result) : 0;
+  for (size_t i = 0; i < fn->param_count; i++) n += count_types(fn->params[i].type);
+  size_t cap = 8;
+  while (cap < 2 * n) cap *= 2; /* load factor at most 1/2 */
+  bt_abi_lcache_t *slots = bt_calloc(cap, sizeof *slots);
+  if (!slots) return false;
+  plan->cap = cap;
+  plan->slots = slots;
+  for (size_t i = 0; i < fn->param_count; i++) add_types(plan, fn->params[i].type);
+  if (fn->result) add_types(plan, fn->result);
+  return true;
+}
+
+void bt_abi_plan_free(bt_abi_plan_t *plan) {
+  bt_free(plan->slots);
+  plan->slots = NULL;
+  plan->cap = 0;
+}
+
 void bt_abi_cx_buffer(bt_abi_cx_t *cx, bt_abi_status_t *st, uint8_t *base, size_t size,
                       bt_abi_encoding_t encoding, bt_abi_alloc_fn alloc, void *alloc_env) {
   memset(cx, 0, sizeof *cx);

@@ -91,7 +91,7 @@ static void case_extent(const bt_wit_type_t *t, uint32_t *max_align, uint32_t *m
 }
 
 bt_abi_layout_t bt_abi_layout(const bt_wit_type_t *t) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   bt_abi_layout_t l = {0, 1};
   if (!t) return l;
   switch (t->kind) {
@@ -131,40 +131,20 @@ uint32_t bt_abi_size(const bt_wit_type_t *t) { return bt_abi_layout(t).size; }
 uint32_t bt_abi_align(const bt_wit_type_t *t) { return bt_abi_layout(t).align; }
 
 uint32_t bt_abi_payload_offset(const bt_wit_type_t *t) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   uint32_t ca, cs;
   case_extent(t, &ca, &cs);
   return bt_abi_align_to(bt_abi_disc_size(bt_abi_case_count(t)), ca);
 }
 
-baton_value_kind_t bt_abi_value_kind(const bt_wit_type_t *t) {
-  switch (t->kind) {
-    case BT_WIT_BOOL: return BATON_VALUE_BOOL;
-    case BT_WIT_S8: return BATON_VALUE_S8;
-    case BT_WIT_U8: return BATON_VALUE_U8;
-    case BT_WIT_S16: return BATON_VALUE_S16;
-    case BT_WIT_U16: return BATON_VALUE_U16;
-    case BT_WIT_S32: return BATON_VALUE_S32;
-    case BT_WIT_U32: return BATON_VALUE_U32;
-    case BT_WIT_S64: return BATON_VALUE_S64;
-    case BT_WIT_U64: return BATON_VALUE_U64;
-    case BT_WIT_F32: return BATON_VALUE_F32;
-    case BT_WIT_F64: return BATON_VALUE_F64;
-    case BT_WIT_CHAR: return BATON_VALUE_CHAR;
-    case BT_WIT_STRING: return BATON_VALUE_STRING;
-    case BT_WIT_LIST: return BATON_VALUE_LIST;
-    case BT_WIT_TUPLE: return BATON_VALUE_TUPLE;
-    case BT_WIT_OPTION: return BATON_VALUE_OPTION;
-    case BT_WIT_RESULT: return BATON_VALUE_RESULT;
-    case BT_WIT_RECORD: return BATON_VALUE_RECORD;
-    case BT_WIT_VARIANT: return BATON_VALUE_VARIANT;
-    case BT_WIT_ENUM: return BATON_VALUE_ENUM;
-    case BT_WIT_FLAGS: return BATON_VALUE_FLAGS;
-    case BT_WIT_OWN: return BATON_VALUE_OWN;
-    case BT_WIT_BORROW: return BATON_VALUE_BORROW;
-    default: return (baton_value_kind_t)0;
-  }
-}
+_Static_assert((int)BT_WIT_BOOL == (int)BATON_VALUE_BOOL && (int)BT_WIT_STRING == (int)BATON_VALUE_STRING &&
+                   (int)BT_WIT_LIST == (int)BATON_VALUE_LIST && (int)BT_WIT_TUPLE == (int)BATON_VALUE_TUPLE &&
+                   (int)BT_WIT_OPTION == (int)BATON_VALUE_OPTION &&
+                   (int)BT_WIT_RESULT == (int)BATON_VALUE_RESULT &&
+                   (int)BT_WIT_RECORD == (int)BATON_VALUE_RECORD &&
+                   (int)BT_WIT_VARIANT == (int)BATON_VALUE_VARIANT &&
+                   (int)BT_WIT_ENUM == (int)BATON_VALUE_ENUM && (int)BT_WIT_FLAGS == (int)BATON_VALUE_FLAGS,
+               "bt_abi_value_kind relies on the WIT and value kinds agreeing from BOOL to FLAGS");
 
 const char *bt_abi_value_kind_name(baton_value_kind_t k) {
   static const char *const names[] = {
@@ -182,7 +162,7 @@ const char *bt_abi_value_kind_name(baton_value_kind_t k) {
 }
 
 bool bt_abi_type_supported(const bt_wit_type_t *t, char *why, size_t size) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   if (!t) {
     snprintf(why, size, "missing type");
     return false;
@@ -232,19 +212,22 @@ bool bt_abi_type_supported(const bt_wit_type_t *t, char *why, size_t size) {
 
 /* ---- flattening ---- */
 
+/* The spec's join of two flat types at the same position of different
+ * variant cases. */
 static baton_valkind_t join(baton_valkind_t a, baton_valkind_t b) {
   if (a == b) return a;
   if ((a == BATON_I32 && b == BATON_F32) || (a == BATON_F32 && b == BATON_I32)) return BATON_I32;
   return BATON_I64;
 }
 
+/* Appends k at *n when it fits below cap; counts it either way. */
 static void push(baton_valkind_t *out, size_t cap, size_t *n, baton_valkind_t k) {
   if (*n < cap) out[*n] = k;
   (*n)++;
 }
 
 void bt_abi_flatten(const bt_wit_type_t *t, baton_valkind_t *out, size_t cap, size_t *n) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   if (!t) return;
   switch (t->kind) {
     case BT_WIT_BOOL: case BT_WIT_S8: case BT_WIT_U8: case BT_WIT_S16: case BT_WIT_U16:
@@ -300,7 +283,7 @@ size_t bt_abi_flat_count(const bt_wit_type_t *t) {
 }
 
 bool bt_abi_is_plain(const bt_wit_type_t *t) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   if (!t) return false;
   switch (t->kind) {
     case BT_WIT_S8: case BT_WIT_U8: case BT_WIT_S16: case BT_WIT_U16: case BT_WIT_S32:
@@ -412,6 +395,8 @@ char *bt_abi_core_type_str(const baton_valkind_t *params, size_t nparams,
   return buf;
 }
 
+/* Appends t as written in WIT: a named type by its name, an anonymous one
+ * structurally (list<T>, tuple<...>, result<T, E>, own<R>). */
 static void type_str(sb_t *b, const bt_wit_type_t *t) {
   if (!t) {
     sb_put(b, "_");

@@ -126,16 +126,18 @@ static bool lift_string(bt_abi_cx_t *cx, uint32_t ptr, uint32_t units, baton_val
  * the byte-length limit, alignment and bounds. */
 static bool load_list_range(bt_abi_cx_t *cx, uint32_t ptr, uint32_t len, const bt_wit_type_t *elem,
                             baton_value_t *out) {
-  bt_abi_layout_t l = bt_abi_layout(elem);
-  uint64_t bytes = (uint64_t)len * l.size;
-  if (l.size == 0)
+  /* Copy out of the memo: the recursion below may reuse its slot. */
+  const bt_abi_lcache_t *lc = bt_abi_cx_layout(cx, bt_abi_unalias(elem));
+  uint32_t size = lc->size, align = lc->align;
+  uint64_t bytes = (uint64_t)len * size;
+  if (size == 0)
     return bt_abi_failf(cx->st, BT_ABI_FAIL_UNSUPPORTED, NULL, "list element type has size 0");
   if (bytes > BT_ABI_MAX_LIST_BYTES)
     return bt_abi_failf(cx->st, BT_ABI_FAIL_ABI, cx->inst,
                         "list at 0x%" PRIx32 " of length %" PRIu32 " (%" PRIu64
                         " bytes) exceeds the canonical ABI limit of %u bytes",
                         ptr, len, bytes, BT_ABI_MAX_LIST_BYTES);
-  if (!bt_abi_check_range(cx, ptr, len, l.size, l.align, "list") || !charge(cx, bytes)) return false;
+  if (!bt_abi_check_range(cx, ptr, len, size, align, "list") || !charge(cx, bytes)) return false;
   out->kind = BATON_VALUE_LIST;
   out->of.seq.items = NULL;
   out->of.seq.len = 0;
@@ -147,7 +149,7 @@ static bool load_list_range(bt_abi_cx_t *cx, uint32_t ptr, uint32_t len, const b
                         " elements", len);
   }
   for (uint32_t i = 0; i < len; i++) {
-    if (!load_at(cx, ptr + i * l.size, elem, &items[i])) {
+    if (!load_at(cx, ptr + i * size, elem, &items[i])) {
       bt_abi_path_index(cx->st, i);
       drop_seq(out, items, i);
       return false;
@@ -174,15 +176,16 @@ static bool load_members(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t,
   uint32_t off = ptr;
   for (size_t i = 0; i < n; i++) {
     const bt_wit_type_t *m = bt_abi_member_type(t, i);
-    bt_abi_layout_t l = bt_abi_layout(m);
-    off = bt_abi_align_to(off, l.align);
+    const bt_abi_lcache_t *l = bt_abi_cx_layout(cx, bt_abi_unalias(m));
+    uint32_t size = l->size; /* the recursion may reuse the memo slot */
+    off = bt_abi_align_to(off, l->align);
     if (!load_at(cx, off, m, &items[i])) {
       if (t->kind == BT_WIT_RECORD) bt_abi_path_field(cx->st, t->fields[i].name);
       else bt_abi_path_tuple(cx->st, i);
       drop_seq(out, items, i);
       return false;
     }
-    off += l.size;
+    off += size;
   }
   out->of.seq.items = items;
   out->of.seq.len = n;
@@ -212,7 +215,7 @@ static bool set_payload(bt_abi_cx_t *cx, const bt_wit_type_t *t, uint32_t disc,
 /* Loads a value of type t at ptr, which the caller has checked for
  * alignment and bounds of t's whole layout. */
 static bool load_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, baton_value_t *out) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   const uint8_t *p = cx->base + ptr;
   memset(out, 0, sizeof *out);
   switch (t->kind) {
@@ -274,7 +277,7 @@ static bool load_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, baton
       baton_value_t *payload;
       if (!set_payload(cx, t, disc, out, &payload)) return false;
       if (!payload) return true;
-      if (!load_at(cx, ptr + bt_abi_payload_offset(t), bt_abi_case_type(t, disc), payload)) {
+      if (!load_at(cx, ptr + bt_abi_cx_layout(cx, t)->payload_off, bt_abi_case_type(t, disc), payload)) {
         bt_abi_path_field(cx->st, bt_abi_case_label(t, disc));
         bt_free(payload);
         memset(out, 0, sizeof *out);
@@ -307,12 +310,11 @@ static bool load_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, baton
 bool bt_abi_load(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, baton_value_t *out) {
   memset(out, 0, sizeof *out);
   char why[160];
-  if (!bt_abi_type_supported(t, why, sizeof why))
+  if (!cx->types_checked && !bt_abi_type_supported(t, why, sizeof why))
     return bt_abi_failf(cx->st, BT_ABI_FAIL_UNSUPPORTED, NULL, "%s", why);
-  bt_abi_layout_t l = bt_abi_layout(t);
-  if (!bt_abi_check_range(cx, ptr, 1, l.size, l.align,
-                          bt_wit_kind_name(bt_wit_type_unalias(t)->kind)))
-    return false;
+  t = bt_abi_unalias(t);
+  const bt_abi_lcache_t *l = bt_abi_cx_layout(cx, t);
+  if (!bt_abi_check_range(cx, ptr, 1, l->size, l->align, bt_wit_kind_name(t->kind))) return false;
   return load_at(cx, ptr, t, out);
 }
 
@@ -359,11 +361,15 @@ static uint32_t u32_of(baton_val_t v) {
   return v.kind == BATON_I64 ? (uint32_t)(uint64_t)v.of.i64 : (uint32_t)v.of.i32;
 }
 
+/* The recursion of bt_abi_lift_flat: consumes t's flat count of values
+ * from vals[*pos..n) and builds *out, which is left zeroed on failure.
+ * Variant payloads are read through the case's own flat types, converted
+ * from the joined ones. */
 static bool lift_flat(bt_abi_cx_t *cx, const bt_wit_type_t *t, const baton_val_t *vals, size_t n,
                       size_t *pos, baton_value_t *out) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   memset(out, 0, sizeof *out);
-  baton_val_t v, w;
+  baton_val_t v = {0}, w = {0};
   switch (t->kind) {
     case BT_WIT_BOOL: case BT_WIT_S8: case BT_WIT_U8: case BT_WIT_S16: case BT_WIT_U16:
     case BT_WIT_S32: case BT_WIT_U32: {

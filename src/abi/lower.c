@@ -131,7 +131,7 @@ static void path_member(bt_abi_status_t *st, const bt_wit_type_t *t, size_t i) {
 }
 
 bool bt_abi_check_value(bt_abi_status_t *st, const bt_wit_type_t *t, const baton_value_t *v) {
-  t = bt_wit_type_unalias(t);
+  t = bt_abi_unalias(t);
   if (!t) return bt_abi_failf(st, BT_ABI_FAIL_UNSUPPORTED, NULL, "missing type");
   if (!check_node(st, t, v)) return false;
   switch (t->kind) {
@@ -184,12 +184,12 @@ static bool store_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, cons
 /* Allocates and fills the elements of a list value; returns its pointer. */
 static bool store_list(bt_abi_cx_t *cx, const bt_wit_type_t *elem, const baton_value_t *v,
                        uint32_t *out) {
-  bt_abi_layout_t l = bt_abi_layout(elem);
-  uint32_t n = (uint32_t)v->of.seq.len;
+  const bt_abi_lcache_t *l = bt_abi_cx_layout(cx, bt_abi_unalias(elem));
+  uint32_t n = (uint32_t)v->of.seq.len, size = l->size;
   uint32_t p;
-  if (!bt_abi_realloc(cx, 0, 0, l.align, n * l.size, &p)) return false;
+  if (!bt_abi_realloc(cx, 0, 0, l->align, n * size, &p)) return false;
   for (uint32_t i = 0; i < n; i++) {
-    if (!store_at(cx, p + i * l.size, elem, &v->of.seq.items[i])) {
+    if (!store_at(cx, p + i * size, elem, &v->of.seq.items[i])) {
       bt_abi_path_index(cx->st, i);
       return false;
     }
@@ -200,8 +200,8 @@ static bool store_list(bt_abi_cx_t *cx, const bt_wit_type_t *elem, const baton_v
 
 /* Stores v at ptr, whose range the caller has checked. */
 static bool store_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, const baton_value_t *v) {
-  t = bt_wit_type_unalias(t);
-  if (!check_node(cx->st, t, v)) return false;
+  t = bt_abi_unalias(t);
+  if (!cx->values_checked && !check_node(cx->st, t, v)) return false;
   switch (t->kind) {
     case BT_WIT_BOOL: cx->base[ptr] = v->of.b ? 1 : 0; return true;
     case BT_WIT_S8: case BT_WIT_U8: cx->base[ptr] = (uint8_t)v->of.u; return true;
@@ -234,13 +234,14 @@ static bool store_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, cons
       uint32_t off = ptr;
       for (size_t i = 0; i < v->of.seq.len; i++) {
         const bt_wit_type_t *m = bt_abi_member_type(t, i);
-        bt_abi_layout_t l = bt_abi_layout(m);
-        off = bt_abi_align_to(off, l.align);
+        const bt_abi_lcache_t *l = bt_abi_cx_layout(cx, bt_abi_unalias(m));
+        uint32_t size = l->size;
+        off = bt_abi_align_to(off, l->align);
         if (!store_at(cx, off, m, &v->of.seq.items[i])) {
           path_member(cx->st, t, i);
           return false;
         }
-        off += l.size;
+        off += size;
       }
       return true;
     }
@@ -254,7 +255,7 @@ static bool store_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, cons
         wr32(cx, ptr, idx);
       }
       const bt_wit_type_t *c = bt_abi_case_type(t, idx);
-      if (c && !store_at(cx, ptr + bt_abi_payload_offset(t), c, v->of.var.payload)) {
+      if (c && !store_at(cx, ptr + bt_abi_cx_layout(cx, t)->payload_off, c, v->of.var.payload)) {
         bt_abi_path_field(cx->st, bt_abi_case_label(t, idx));
         return false;
       }
@@ -273,12 +274,11 @@ static bool store_at(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, cons
 
 bool bt_abi_store(bt_abi_cx_t *cx, uint32_t ptr, const bt_wit_type_t *t, const baton_value_t *v) {
   char why[160];
-  if (!bt_abi_type_supported(t, why, sizeof why))
+  if (!cx->types_checked && !bt_abi_type_supported(t, why, sizeof why))
     return bt_abi_failf(cx->st, BT_ABI_FAIL_UNSUPPORTED, NULL, "%s", why);
-  bt_abi_layout_t l = bt_abi_layout(t);
-  if (!bt_abi_check_range(cx, ptr, 1, l.size, l.align,
-                          bt_wit_kind_name(bt_wit_type_unalias(t)->kind)))
-    return false;
+  t = bt_abi_unalias(t);
+  const bt_abi_lcache_t *l = bt_abi_cx_layout(cx, t);
+  if (!bt_abi_check_range(cx, ptr, 1, l->size, l->align, bt_wit_kind_name(t->kind))) return false;
   return store_at(cx, ptr, t, v);
 }
 
@@ -293,10 +293,13 @@ static bool push(bt_abi_cx_t *cx, baton_val_t *out, size_t cap, size_t *pos, bat
 
 static baton_val_t i32v(uint32_t x) { return (baton_val_t){.kind = BATON_I32, .of.i32 = (int32_t)x}; }
 
+/* The recursion of bt_abi_lower_flat: appends t's flat values for v to
+ * out[*pos..cap). Variant payloads are lowered to the case's own flat
+ * types, converted to the joined ones, and padded with zeros. */
 static bool lower_flat(bt_abi_cx_t *cx, const bt_wit_type_t *t, const baton_value_t *v,
                        baton_val_t *out, size_t cap, size_t *pos) {
-  t = bt_wit_type_unalias(t);
-  if (!check_node(cx->st, t, v)) return false;
+  t = bt_abi_unalias(t);
+  if (!cx->values_checked && !check_node(cx->st, t, v)) return false;
   switch (t->kind) {
     case BT_WIT_BOOL: return push(cx, out, cap, pos, i32v(v->of.b ? 1 : 0));
     case BT_WIT_S8: case BT_WIT_S16: case BT_WIT_S32:

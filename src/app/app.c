@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "abi/abi.h"
 #include "app/internal.h"
@@ -208,18 +209,43 @@ static baton_error_t *load_world(bt_comp_t *c) {
     if (!bytes) return baton_error_new(BATON_EIO, "cannot read %s", c->m->source.text);
     baton_error_t *err = bt_component_decode_wit(bytes, (size_t)len, &c->wit);
     bt_free(bytes);
-    if (err) {
-      if (baton_error_code(err) == BATON_ENOT_FOUND) {
+    if (err && baton_error_code(err) == BATON_ENOT_FOUND) {
+      /* No embedded WIT: the app's own contracts in <manifest dir>/wit,
+       * with a world named after the component (the plugin-defined WIT of
+       * the original design). */
+      char dir[4096];
+      snprintf(dir, sizeof dir, "%s/wit", c->app->manifest->dir);
+      struct stat st;
+      if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
         baton_error_delete(err);
-        return baton_error_new(BATON_ENOT_FOUND,
-                               "%s has no component-type section; set `wit` and `world` for the component in the manifest",
-                               c->m->source.text);
+        err = bt_wit_parse_path(dir, &c->wit);
+        if (err) return err;
+        err = bt_wit_find_world(c->wit, world_name ? world_name : c->m->name, &c->world);
+        if (err)
+          return baton_error_wrap(err, "%s has no component-type section and %s has no world `%s`",
+                                  c->m->source.text, dir, world_name ? world_name : c->m->name);
+        return bt_abi_check_world(c->module, c->world);
       }
-      return err;
+      baton_error_delete(err);
+      return baton_error_new(BATON_ENOT_FOUND,
+                             "%s has no component-type section; set `wit` and `world` for the component "
+                             "in the manifest, or put the app's WIT in %s with a world named `%s`",
+                             c->m->source.text, dir, c->m->name);
     }
+    if (err) return err;
     world_name = NULL;
   }
   baton_error_t *err = bt_wit_find_world(c->wit, world_name, &c->world);
+  if (err && !world_name && c->m->wit.text) {
+    /* Several worlds and none named: the one named after the component. */
+    baton_error_t *e2 = bt_wit_find_world(c->wit, c->m->name, &c->world);
+    if (!e2) {
+      baton_error_delete(err);
+      err = NULL;
+    } else {
+      baton_error_delete(e2);
+    }
+  }
   if (err) return err;
   return bt_abi_check_world(c->module, c->world);
 }

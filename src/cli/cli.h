@@ -53,6 +53,7 @@ int cmd_call(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_wit(int argc, char **argv);
+int cmd_bindgen(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_graph(int argc, char **argv);

@@ -373,6 +373,13 @@ int cmd_build(int argc, char **argv) {
   free(found);
   if (err) return cli_fail(err);
   int rc = BT_EXIT_OK;
+  /* Build commands can call this baton as $BATON_BIN. */
+  char self[4096];
+  ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (sn > 0) {
+    self[sn] = 0;
+    setenv("BATON_BIN", self, 1);
+  }
   for (size_t i = 0; i < m->ncomponents && !rc; i++) {
     const bt_app_component_t *c = &m->components[i];
     if (!c->build.present || !c->build.command.text) continue;

@@ -24,6 +24,8 @@ static void usage(FILE *f) {
           "  compile FILE.wasm...    compile ahead of time into the cache\n"
           "  inspect FILE.wasm       show imports, exports, memories, custom sections\n"
           "  wit PATH [--world NAME] print resolved WIT (a .wit file or a directory)\n"
+          "  bindgen c --wit PATH [--world NAME] --out DIR\n"
+          "                          write C guest bindings <world>.h/.c for a WIT world\n"
           "  run [-f FILE] [FLOW]    run a flow once (--input WAVE | --input-json JSON,\n"
           "                          --repeat N, --json, --quiet)\n"
           "  up [-f FILE]            run the app's triggers (cli: one input per stdin line;\n"
@@ -203,6 +205,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2);
   if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
   if (!strcmp(cmd, "wit")) return cmd_wit(argc - 2, argv + 2);
+  if (!strcmp(cmd, "bindgen")) return cmd_bindgen(argc - 2, argv + 2);
   if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
   if (!strcmp(cmd, "up")) return cmd_up(argc - 2, argv + 2);
   if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);

@@ -31,11 +31,13 @@ typedef struct flat {
   uint32_t n;
 } flat;
 
+/* Appends one core type, counting past FLAT_CAP without storing. */
 static void push(flat *f, uint8_t t) {
   if (f->n < FLAT_CAP) f->v[f->n] = t;
   if (f->n <= FLAT_CAP) f->n++;
 }
 
+/* The Canonical ABI's join of two core types for variant payloads. */
 static uint8_t join(uint8_t a, uint8_t b) {
   if (a == b) return a;
   if ((a == BT_WASM_I32 && b == BT_WASM_F32) || (a == BT_WASM_F32 && b == BT_WASM_I32))
@@ -57,6 +59,8 @@ static void join_case(cm_ctx *c, const uint8_t *at, const bt_ctype_t *t, flat *a
   while (acc->n < cf.n) push(acc, BT_WASM_I64); /* beyond FLAT_CAP: count only */
 }
 
+/* Appends flatten_type(t) to `f` (stopping once it is known to be too
+ * long). Burns fuel when `c` is given; raises only through it. */
 static void flatten(cm_ctx *c, const uint8_t *at, const bt_ctype_t *t, flat *f) {
   if (f->n > FLAT_CAP) return;
   if (c) cm_burn(c, at, 1);
@@ -120,6 +124,7 @@ static void flatten_func(cm_ctx *c, const uint8_t *at, const bt_ctype_t *ft, boo
   }
 }
 
+/* Contract in component.h. */
 bool bt_ctype_flatten_func(const bt_ctype_t *func, bool lower, uint8_t params[17],
                            uint32_t *nparams, uint8_t results[1], uint32_t *nresults) {
   func = bt_ctype_unalias(func);
@@ -141,6 +146,10 @@ typedef struct opts_seen {
   const uint8_t *post_return_at;
 } opts_seen;
 
+/* Reads a canonopt vector into `o`: each option at most once, memory and
+ * function indices in range, realloc with its fixed type and only with a
+ * memory. Post-return is only recorded here; its type depends on the
+ * lifted function and is checked by the caller. Raises. */
 static void read_opts(cm_ctx *c, cm_rd *r, cm_scope *s, const char *what, bt_ccanon_opts_t *o,
                       opts_seen *seen) {
   uint32_t n = cm_count(c, r, 1, "canonical options");
@@ -251,6 +260,7 @@ static const bt_ctype_t *read_resource(cm_ctx *c, cm_rd *r, cm_scope *s, const c
   return t;
 }
 
+/* Contract in internal.h. */
 void cm_read_canon(cm_ctx *c, cm_rd *r, cm_scope *s, bt_cdef_t *def) {
   const uint8_t *at = r->pos;
   uint8_t op = cm_byte(c, r, "canonical definition");
@@ -290,8 +300,6 @@ void cm_read_canon(cm_ctx *c, cm_rd *r, cm_scope *s, bt_cdef_t *def) {
       bool params_mem = false, result_mem = ft->elem && (ft->elem->flags & BT_CT_HAS_MEMORY);
       for (uint32_t i = 0; i < ft->count; i++)
         if (ft->fields[i].type->flags & BT_CT_HAS_MEMORY) params_mem = true;
-      const char *unit = lower ? "function" : "function type";
-      (void)unit;
       if (!lower) {
         require(c, at, o.has_realloc || !params_mem, what, "realloc", tidx,
                 "its parameters contain strings or lists");

@@ -177,7 +177,8 @@ typedef struct bt_cextern bt_cextern_t;
 struct bt_ctype {
   bt_ctype_kind_t kind;
   uint8_t flags;
-  uint32_t size; /* nodes in the type seen as a tree (saturating) */
+  uint32_t size;  /* nodes in the type seen as a tree (saturating) */
+  uint32_t depth; /* nesting depth (1 for leaves); bounded by the reader */
   uint32_t count;
   bt_cfield_t *fields;
   bt_ctype_t **types;

@@ -42,6 +42,7 @@ typedef struct pmap {
   size_t cap, len;
 } pmap;
 
+/* Mixes a pointer into a hash. */
 static size_t phash(const void *p) {
   uint64_t x = (uint64_t)(uintptr_t)p;
   x ^= x >> 33;
@@ -50,6 +51,7 @@ static size_t phash(const void *p) {
   return (size_t)x;
 }
 
+/* Returns the value stored for key `k`, or NULL. */
 static void *pmap_get(const pmap *m, const void *k) {
   if (!m->cap || !k) return NULL;
   size_t j = phash(k) & (m->cap - 1);
@@ -60,6 +62,8 @@ static void *pmap_get(const pmap *m, const void *k) {
   return NULL;
 }
 
+/* Stores (or replaces) the value for `k`, growing the table in the scratch
+ * arena. Raises on out-of-memory. */
 static void pmap_put(wit_ctx *c, pmap *m, const void *k, void *v) {
   if ((m->len + 1) * 2 > m->cap) {
     size_t ncap = m->cap ? m->cap * 2 : 64;
@@ -134,6 +138,7 @@ typedef struct dctx {
 } dctx;
 
 static _Noreturn void fail(dctx *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Raises INVALID "cannot decode WIT: ..." through the wit_ctx. */
 static _Noreturn void fail(dctx *d, const char *fmt, ...) {
   char msg[512];
   va_list ap;
@@ -143,6 +148,7 @@ static _Noreturn void fail(dctx *d, const char *fmt, ...) {
   wit_raise(d->c, baton_error_new(BATON_EINVALID, "cannot decode WIT: %s", msg));
 }
 
+/* Copies a string into the output arena (NULL stays NULL). Raises. */
 static const char *out_str(dctx *d, const char *s) { return s ? wit_strn(d->c, s, strlen(s)) : NULL; }
 
 /* ---- names ---- */
@@ -151,12 +157,19 @@ typedef struct iname {
   const char *ns, *pkg, *name, *version; /* scratch copies; version NULL when absent */
 } iname;
 
-/* Splits `ns:pkg/name@version`; returns false for plain names. */
+/* Splits `ns:pkg/name@version`; returns false for plain names (labels,
+ * possibly annotated). Other name forms (dependency, URL and hash names of
+ * earlier drafts) cannot be expressed in WIT and are an error. */
 static bool split_iname(dctx *d, const char *s, iname *out) {
   const char *colon = strchr(s, ':');
   const char *slash = colon ? strchr(colon, '/') : NULL;
-  if (!colon || !slash) return false;
+  if (!colon || !slash) {
+    if (strchr(s, '=') || strchr(s, '<')) fail(d, "cannot express the name `%s` in WIT", s);
+    return false;
+  }
   const char *at = strchr(slash, '@');
+  if (strchr(s, '=') || strchr(s, '<') || !cm_is_label(slash + 1, at ? (size_t)(at - slash - 1) : strlen(slash + 1)))
+    fail(d, "cannot express the name `%s` in WIT", s);
   out->ns = wit_tmp_strn(d->c, s, (size_t)(colon - s));
   out->pkg = wit_tmp_strn(d->c, colon + 1, (size_t)(slash - colon - 1));
   out->name = wit_tmp_strn(d->c, slash + 1, at ? (size_t)(at - slash - 1) : strlen(slash + 1));
@@ -210,6 +223,8 @@ static pkg_b *get_package(dctx *d, const char *ns, const char *name, const char 
   return pb;
 }
 
+/* Creates an interface named `name` in package `pb` (NULL and NULL for an
+ * inline interface) and registers its builder. Raises. */
 static iface_b *new_iface(dctx *d, pkg_b *pb, const char *name) {
   iface_b *ib = wit_tmp(d->c, sizeof *ib);
   bt_wit_interface_t *iface = wit_new(d->c, sizeof *iface);
@@ -239,11 +254,13 @@ static iface_b *dep_interface(dctx *d, const char *name) {
   return new_iface(d, pb, in.name);
 }
 
+/* Appends a named type to an interface under construction. Raises. */
 static void add_type(dctx *d, iface_b *ib, bt_wit_type_t *t) {
   wit_map_put(d->c, &ib->types, t->name, t);
   WIT_PUSH(d->c, &d->c->tmp, ib->tv, ib->nt, ib->capt, t);
 }
 
+/* Appends a function to an interface under construction. Raises. */
 static void add_func(dctx *d, iface_b *ib, bt_wit_function_t *f) {
   wit_map_put(d->c, &ib->funcs, f->name, f);
   WIT_PUSH(d->c, &d->c->tmp, ib->fv, ib->nf, ib->capf, f);
@@ -257,8 +274,10 @@ typedef struct owner {
   world_b *world;
 } owner;
 
+/* The key under which an owner's resources are recorded. */
 static const void *owner_key(owner o) { return o.iface ? (const void *)o.iface : (const void *)o.world; }
 
+/* Marks a named type as owned by an interface or a world. */
 static void set_owner(bt_wit_type_t *t, owner o) {
   if (o.iface) {
     t->owner_kind = BT_WIT_OWNER_INTERFACE;
@@ -319,6 +338,10 @@ static bt_wit_type_t *convert_anon(dctx *d, const bt_ctype_t *u) {
   return wit_intern(d->c, &shape);
 }
 
+/* Converts a type in value position: primitives map to the singletons,
+ * nodes already decoded to their WIT type, unmapped aliases to their
+ * target, anything else to an interned anonymous type (remembered).
+ * Raises. */
 static bt_wit_type_t *convert_valtype(dctx *d, const bt_ctype_t *t) {
   if (t->kind <= BT_CT_STRING) return bt_wit_prim((bt_wit_kind_t)t->kind);
   bt_wit_type_t *w = pmap_get(&d->type_map, t);
@@ -363,6 +386,11 @@ static bt_wit_type_t *register_type(dctx *d, const char *name, const bt_cextern_
   set_owner(t, o);
   bt_wit_type_t *prev = find_alias(d, referenced);
   if (prev) {
+    /* WIT can only name types of named interfaces from elsewhere. */
+    if (prev->owner_kind == BT_WIT_OWNER_INTERFACE && !prev->interface->name &&
+        (!o.iface || o.iface->iface != prev->interface))
+      fail(d, "type `%s` refers to type `%s` of an inline interface, which WIT cannot express",
+           name, prev->name ? prev->name : "?");
     t->kind = BT_WIT_ALIAS;
     t->target = prev;
   } else {
@@ -506,6 +534,7 @@ static bt_wit_world_item_t instance_item(dctx *d, const char *name, const bt_cex
   return it;
 }
 
+/* Creates an empty world named `name` in package `pb`. Raises. */
 static world_b *new_world(dctx *d, pkg_b *pb, const char *name) {
   world_b *wb = wit_tmp(d->c, sizeof *wb);
   wb->world = wit_new(d->c, sizeof *wb->world);
@@ -560,6 +589,7 @@ static void register_world(dctx *d, const char *name, const bt_ctype_t *wt) {
  * aliases (`use`). */
 static void visit_package(dctx *d, pkg_b *pb);
 
+/* Visits the packages of the interfaces that `iface` uses, except `self`. */
 static void visit_iface_deps(dctx *d, pkg_b *self, const bt_wit_interface_t *iface) {
   iface_b *ib = pmap_get(&d->iface_of, iface);
   if (!ib) return;
@@ -572,6 +602,8 @@ static void visit_iface_deps(dctx *d, pkg_b *self, const bt_wit_interface_t *ifa
   }
 }
 
+/* Appends `pb` to the final order after the packages it depends on
+ * (depth-first; a package already visited is skipped). Raises. */
 static void visit_package(dctx *d, pkg_b *pb) {
   if (pb->done || pb->visited) return;
   pb->visited = true;
@@ -587,6 +619,8 @@ static void visit_package(dctx *d, pkg_b *pb) {
   WIT_PUSH(d->c, &d->c->tmp, d->order, d->norder, d->caporder, pb);
 }
 
+/* Copies an interface's collected types and functions into the output
+ * arena. Raises. */
 static void finish_iface(dctx *d, iface_b *ib) {
   bt_wit_interface_t *iface = ib->iface;
   iface->type_count = ib->nt;
@@ -598,6 +632,7 @@ static void finish_iface(dctx *d, iface_b *ib) {
   iface->internal_ = NULL;
 }
 
+/* Copies world items into the output arena. Raises. */
 static bt_wit_world_item_t *copy_items(dctx *d, const bt_wit_world_item_t *v, size_t n) {
   bt_wit_world_item_t *out = wit_new(d->c, (n + 1) * sizeof *out);
   if (n) memcpy(out, v, n * sizeof *v);
@@ -759,6 +794,7 @@ static bool find_component_type(const uint8_t *b, size_t len, const uint8_t **da
   return false;
 }
 
+/* Contract in component.h. */
 baton_error_t *bt_component_decode_wit(const uint8_t *bytes, size_t len, bt_wit_resolve_t **out) {
   if (!out) return baton_error_new(BATON_EINVALID_ARGUMENT, "bt_component_decode_wit: NULL output pointer");
   *out = NULL;

@@ -29,6 +29,8 @@ struct cm_chunk {
   alignas(max_align_t) unsigned char data[];
 };
 
+/* Contract in internal.h. Chunks are at least 32 KiB; requests are
+ * rounded up to max_align_t. */
 void *cm_arena_alloc(cm_arena *a, size_t n) {
   const size_t align = alignof(max_align_t);
   if (n > SIZE_MAX / 2) return NULL;
@@ -50,6 +52,7 @@ void *cm_arena_alloc(cm_arena *a, size_t n) {
   return p;
 }
 
+/* Contract in internal.h. */
 void cm_arena_free(cm_arena *a) {
   cm_chunk *ch = a->head;
   while (ch) {
@@ -82,11 +85,13 @@ void cm_fail(cm_ctx *c, const uint8_t *at, baton_errno_t code, const char *fmt, 
   longjmp(c->jmp, 1);
 }
 
+/* Contract in internal.h. */
 void cm_oom(cm_ctx *c) {
   c->err = baton_error_new(BATON_ENO_MEMORY, "out of memory while reading a component");
   longjmp(c->jmp, 1);
 }
 
+/* Contract in internal.h. */
 void cm_burn(cm_ctx *c, const uint8_t *at, uint64_t steps) {
   if (c->fuel < steps) {
     c->fuel = 0;
@@ -96,17 +101,21 @@ void cm_burn(cm_ctx *c, const uint8_t *at, uint64_t steps) {
   c->fuel -= steps;
 }
 
+/* Contract in internal.h. */
 void *cm_alloc(cm_ctx *c, size_t n) {
   void *p = cm_arena_alloc(&c->root->arena, n);
   if (!p) cm_oom(c);
   return p;
 }
 
+/* Contract in internal.h; products above SIZE_MAX / 4 count as out of
+ * memory. */
 void *cm_alloc_array(cm_ctx *c, size_t count, size_t size) {
   if (size && count > SIZE_MAX / 4 / size) cm_oom(c);
   return cm_alloc(c, count * size);
 }
 
+/* Contract in internal.h. */
 char *cm_strndup(cm_ctx *c, const char *s, size_t n) {
   char *p = cm_alloc(c, n + 1);
   if (n) memcpy(p, s, n);
@@ -114,6 +123,8 @@ char *cm_strndup(cm_ctx *c, const char *s, size_t n) {
   return p;
 }
 
+/* Contract in internal.h. The old array stays in the arena (arena memory
+ * is never freed individually). */
 void *cm_grow(cm_ctx *c, void *items, size_t elem, uint32_t len, uint32_t *cap, uint32_t need) {
   if (need <= *cap) return items;
   uint32_t ncap = *cap ? *cap : 8;
@@ -134,6 +145,7 @@ uint8_t cm_byte(cm_ctx *c, cm_rd *r, const char *what) {
   return *r->pos++;
 }
 
+/* Contract in internal.h. */
 uint32_t cm_u32(cm_ctx *c, cm_rd *r, const char *what) {
   const uint8_t *at = r->pos;
   uint64_t v;
@@ -149,6 +161,7 @@ uint32_t cm_u32(cm_ctx *c, cm_rd *r, const char *what) {
   return (uint32_t)v;
 }
 
+/* Contract in internal.h. */
 int64_t cm_s33(cm_ctx *c, cm_rd *r, const char *what) {
   const uint8_t *at = r->pos;
   int64_t v;
@@ -163,6 +176,7 @@ int64_t cm_s33(cm_ctx *c, cm_rd *r, const char *what) {
   return v;
 }
 
+/* Contract in internal.h. */
 uint32_t cm_count(cm_ctx *c, cm_rd *r, size_t min_each, const char *what) {
   const uint8_t *at = r->pos;
   uint32_t n = cm_u32(c, r, what);
@@ -194,6 +208,7 @@ static size_t utf8_seq(const uint8_t *p, size_t n) {
   return len;
 }
 
+/* Contract in internal.h. */
 const char *cm_string(cm_ctx *c, cm_rd *r, const char *what) {
   const uint8_t *at = r->pos;
   uint32_t n = cm_u32(c, r, what);
@@ -212,6 +227,7 @@ const char *cm_string(cm_ctx *c, cm_rd *r, const char *what) {
   return cm_strndup(c, (const char *)s, n);
 }
 
+/* Contract in internal.h. */
 void cm_expect_end(cm_ctx *c, cm_rd *r, const char *what) {
   if (r->pos != r->end)
     cm_fail(c, r->pos, BATON_EMALFORMED, "%s: %zu unexpected bytes at the end", what,
@@ -251,6 +267,7 @@ static bool fragments(const char *s, size_t n, bool lower_only) {
   return true;
 }
 
+/* Contract in internal.h. */
 bool cm_is_label(const char *s, size_t n) { return fragments(s, n, false); }
 
 /* Checks a dot-separated semver identifier list; `numeric_rule` forbids
@@ -275,6 +292,8 @@ static bool semver_idents(const char *s, size_t n, bool numeric_rule) {
   return false;
 }
 
+/* Contract in internal.h: MAJOR.MINOR.PATCH without leading zeros, then an
+ * optional -pre-release and +build as in semver 2.0. */
 bool cm_is_semver(const char *s, size_t n) {
   size_t i = 0;
   for (int part = 0; part < 3; part++) {
@@ -314,6 +333,7 @@ static bool is_interface_name(const char *s) {
   return true;
 }
 
+/* True when `s` starts with `p`. */
 static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
 /* Validates `label.label` (the tail of [method]/[static] names). */
@@ -323,6 +343,7 @@ static bool is_dotted(const char *s) {
   return cm_is_label(s, (size_t)(dot - s)) && cm_is_label(dot + 1, strlen(dot + 1));
 }
 
+/* Contract in internal.h. */
 void cm_check_extern_name(cm_ctx *c, const uint8_t *at, const char *name, const char *what) {
   bool ok;
   if (has_prefix(name, "[constructor]")) ok = cm_is_label(name + 13, strlen(name + 13));
@@ -358,12 +379,14 @@ static const char *canonical_name(cm_ctx *c, const char *name, int mode) {
   return s;
 }
 
+/* FNV-1a hash of a string. */
 static uint64_t hash_str(const char *s) {
   uint64_t h = 1469598103934665603ull;
   for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
   return h;
 }
 
+/* Contract in internal.h. */
 bool cm_nameset_add(cm_ctx *c, cm_nameset *set, const char *name, int mode) {
   const char *key = canonical_name(c, name, mode);
   if ((set->len + 1) * 2 > set->cap) {
@@ -419,6 +442,7 @@ static const char *space_name(bt_csort_t sort) {
   }
 }
 
+/* Contract in internal.h. */
 uint32_t cm_space_push(cm_ctx *c, cm_scope *s, bt_csort_t sort, const void *type,
                        const uint8_t *at) {
   bt_cspace_t *sp = &s->spaces[sort];
@@ -430,6 +454,7 @@ uint32_t cm_space_push(cm_ctx *c, cm_scope *s, bt_csort_t sort, const void *type
   return sp->count - 1;
 }
 
+/* Contract in internal.h. */
 const void *cm_space_get(cm_ctx *c, cm_scope *s, bt_csort_t sort, uint32_t idx,
                          const uint8_t *at, const char *what) {
   bt_cspace_t *sp = &s->spaces[sort];
@@ -439,6 +464,7 @@ const void *cm_space_get(cm_ctx *c, cm_scope *s, bt_csort_t sort, uint32_t idx,
   return sp->items[idx].type;
 }
 
+/* Contract in internal.h. */
 bt_csort_t cm_read_core_sort(cm_ctx *c, cm_rd *r) {
   const uint8_t *at = r->pos;
   uint8_t b = cm_byte(c, r, "core sort");
@@ -455,6 +481,7 @@ bt_csort_t cm_read_core_sort(cm_ctx *c, cm_rd *r) {
   cm_fail(c, at, BATON_EMALFORMED, "invalid core sort 0x%02x", b);
 }
 
+/* Contract in internal.h. */
 bt_csort_t cm_read_sort(cm_ctx *c, cm_rd *r) {
   const uint8_t *at = r->pos;
   uint8_t b = cm_byte(c, r, "sort");

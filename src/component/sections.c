@@ -23,6 +23,7 @@
 /* Type-checking budget for one parse (steps of cm_burn). */
 #define CM_FUEL 50000000ull
 
+/* Contract in internal.h. */
 const char *cm_core_kind_name(bt_wasm_externkind_t k) {
   switch (k) {
     case BT_WASM_EXTERN_FUNC: return "func";
@@ -34,6 +35,7 @@ const char *cm_core_kind_name(bt_wasm_externkind_t k) {
   return "?";
 }
 
+/* Contract in component.h. */
 bool bt_component_is_component(const uint8_t *b, size_t len) {
   return b && len >= 8 && memcmp(b, "\0asm", 4) == 0 && b[6] == 0x01 && b[7] == 0x00;
 }
@@ -109,6 +111,9 @@ static const bt_cmodtype_t *module_type(cm_ctx *c, const bt_wasm_module_t *m) {
   return t;
 }
 
+/* Reads a core module section: parses the module with bt_wasm_parse (its
+ * error is wrapped with the section's offset), keeps the module for
+ * freeing, records its byte range and pushes its module type. Raises. */
 static void read_core_module(cm_ctx *c, comp_state *st, cm_rd *r, const uint8_t *sec_at) {
   bt_cdef_t *d = new_def(c, st, BT_CDEF_CORE_MODULE, r->pos);
   bt_wasm_module_t *m = NULL;
@@ -146,6 +151,9 @@ static const bt_ccore_extern_t *find_core_export(const bt_cmodtype_t *t, const c
   return NULL;
 }
 
+/* Reads one core instance: an instantiation, whose every module import must
+ * be supplied with the right kind and type, or a bundle of inline exports.
+ * Pushes its instance type (exports). Raises. */
 static void read_core_instance(cm_ctx *c, comp_state *st, cm_rd *r) {
   cm_scope *s = &st->scope;
   const uint8_t *at = r->pos;
@@ -248,6 +256,7 @@ static const void *sort_item(cm_ctx *c, cm_scope *s, bt_csortidx_t si, const uin
   return cm_space_get(c, s, si.sort, si.index, at, what);
 }
 
+/* Reads a `sortidx` (sort and index, not yet checked). Raises. */
 static bt_csortidx_t read_sortidx(cm_ctx *c, cm_rd *r) {
   bt_csortidx_t si;
   si.sort = cm_read_sort(c, r);
@@ -260,6 +269,11 @@ static bool extern_sort(bt_csort_t s) {
   return s == BT_CSORT_CORE_MODULE || s >= BT_CSORT_FUNC;
 }
 
+/* Reads one component instance. An instantiation checks every import of
+ * the component type against the argument of that name (binding type
+ * imports in a substitution map) and gives the instance the component's
+ * exports with the map applied; inline exports are checked for names and
+ * sorts. Pushes the INSTANCE type. Raises. */
 static void read_instance(cm_ctx *c, comp_state *st, cm_rd *r) {
   cm_scope *s = &st->scope;
   const uint8_t *at = r->pos;
@@ -366,6 +380,9 @@ static void read_import(cm_ctx *c, comp_state *st, cm_rd *r) {
   d->index = cm_declare_extern(c, &st->scope, e, true, at);
 }
 
+/* Reads one export: the item, an optional type ascription (which must
+ * match and then gives the export its type), a new ALIAS naming exported
+ * types, and the declaration (which pushes the new index). Raises. */
 static void read_export(cm_ctx *c, comp_state *st, cm_rd *r) {
   cm_scope *s = &st->scope;
   const uint8_t *at = r->pos;
@@ -419,6 +436,7 @@ static void read_export(cm_ctx *c, comp_state *st, cm_rd *r) {
 
 /* ---- components ---- */
 
+/* The name of section `id` for messages ("canon section"). */
 static const char *section_name(uint8_t id) {
   static const char *const names[] = {
       "custom section",  "core module section", "core instance section", "core type section",
@@ -432,13 +450,14 @@ static const char *section_name(uint8_t id) {
 static void parse_component(cm_ctx *c, cm_scope *parent, bt_component_t *comp,
                             const uint8_t *start, const uint8_t *end);
 
-/* Reads a vector section by calling `each` for every element. */
+/* Reads a vector section: a count, then `body` once per element. */
 #define VEC_SECTION(c, r, what, body)                    \
   do {                                                   \
     uint32_t n_ = cm_count((c), (r), 1, (what));         \
     for (uint32_t i_ = 0; i_ < n_; i_++) { body; }       \
   } while (0)
 
+/* Reads the contents of section `id` (bounded by `r`). Raises. */
 static void read_section(cm_ctx *c, comp_state *st, uint8_t id, cm_rd *r, const uint8_t *sec_at) {
   cm_scope *s = &st->scope;
   bt_component_t *comp = st->comp;
@@ -538,6 +557,9 @@ static void check_preamble(cm_ctx *c, const uint8_t *start, const uint8_t *end) 
             "component binary version 0x%x is not supported (expected 0x0d)", version);
 }
 
+/* Reads the component in [start, end) into `comp`, with `parent` as the
+ * enclosing scope for outer aliases (NULL for the root), then records its
+ * imports, exports and component type. Raises. */
 static void parse_component(cm_ctx *c, cm_scope *parent, bt_component_t *comp,
                             const uint8_t *start, const uint8_t *end) {
   check_preamble(c, start, end);
@@ -597,6 +619,7 @@ static void free_root(cm_root *root) {
   bt_free(root);
 }
 
+/* Contract in component.h. */
 baton_error_t *bt_component_parse(const uint8_t *bytes, size_t len, bt_component_t **out) {
   if (!out) return baton_error_new(BATON_EINVALID_ARGUMENT, "bt_component_parse: NULL output pointer");
   *out = NULL;
@@ -627,6 +650,7 @@ baton_error_t *bt_component_parse(const uint8_t *bytes, size_t len, bt_component
   return err;
 }
 
+/* Contract in component.h; given a nested component, frees its root. */
 void bt_component_free(bt_component_t *comp) {
   if (!comp) return;
   while (comp->parent) comp = comp->parent;

@@ -29,6 +29,7 @@ static uint32_t hash_ptr(const void *p) {
   return (uint32_t)x;
 }
 
+/* Contract in internal.h: returns NULL for a missing key or map. */
 bt_ctype_t *cm_map_get(const cm_map *m, const bt_ctype_t *key) {
   if (!m || !m->cap || !key) return NULL;
   uint32_t j = hash_ptr(key) & (m->cap - 1);
@@ -39,6 +40,7 @@ bt_ctype_t *cm_map_get(const cm_map *m, const bt_ctype_t *key) {
   return NULL;
 }
 
+/* Contract in internal.h. Raises on out-of-memory. */
 void cm_map_put(cm_ctx *c, cm_map *m, const bt_ctype_t *key, bt_ctype_t *val) {
   if ((m->len + 1) * 2 > m->cap) {
     uint32_t ncap = m->cap ? m->cap * 2 : 16;
@@ -80,6 +82,8 @@ static size_t put(char *buf, size_t n, size_t at, const char *s) {
   return at + l;
 }
 
+/* Writes a description of `t` at position `at` of buf (truncating at n)
+ * and returns the position after it as if nothing were truncated. */
 static size_t type_str(const bt_ctype_t *t, char *buf, size_t n, size_t at, int depth) {
   static const char *const prims[] = {"?",   "bool", "s8",  "u8",  "s16", "u16", "s32",
                                       "u32", "s64",  "u64", "f32", "f64", "char", "string"};
@@ -120,6 +124,7 @@ static size_t type_str(const bt_ctype_t *t, char *buf, size_t n, size_t at, int 
   }
 }
 
+/* Contract in internal.h. */
 void cm_type_str(const bt_ctype_t *t, char *buf, size_t n) {
   if (!n) return;
   buf[0] = 0;
@@ -155,6 +160,7 @@ static const bt_ctype_t *resolve_exp(const mctx *m, const bt_ctype_t *t) {
   return t;
 }
 
+/* Records "expected B, found A" and returns false. */
 static bool mismatch(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
   char sa[128], sb[128];
   cm_type_str(b, sb, sizeof sb);
@@ -165,6 +171,7 @@ static bool mismatch(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
 
 static bool match_type(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b);
 
+/* Matches two optional types (both absent, or both present and matching). */
 static bool match_opt(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
   if (!a || !b) {
     if (a == b) return true;
@@ -173,6 +180,8 @@ static bool match_opt(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
   return match_type(m, a, b);
 }
 
+/* Matches field lists (names in order, then types); `what` names the
+ * members in messages. */
 static bool match_fields(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b, const char *what) {
   if (a->count != b->count) {
     snprintf(m->why, m->n, "expected %u %ss, found %u", b->count, what, a->count);
@@ -218,6 +227,8 @@ static bool match_exports(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
   return true;
 }
 
+/* Matches actual type `a` against expected type `b` (see
+ * cm_match_extern); records the reason on failure. Raises LIMIT. */
 static bool match_type(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
   cm_burn(m->c, m->at, 1);
   a = bt_ctype_unalias(a);
@@ -310,6 +321,8 @@ static bool match_module(mctx *m, const bt_cmodtype_t *a, const bt_cmodtype_t *b
   return true;
 }
 
+/* Matches two items of an extern of `sort`, binding `(sub resource)` and
+ * `(eq T)` declarations of the expected side in the map. */
 static bool match_extern_item(mctx *m, bt_csort_t sort, const void *a, const void *b) {
   cm_burn(m->c, m->at, 1);
   switch (sort) {
@@ -339,6 +352,7 @@ static bool match_extern_item(mctx *m, bt_csort_t sort, const void *a, const voi
   }
 }
 
+/* Contract in internal.h. */
 bool cm_match_extern(cm_ctx *c, const uint8_t *at, bt_csort_t sort, const void *actual,
                      const void *expected, cm_map *map, char *why, size_t n) {
   mctx m = {c, at, map, why, n};
@@ -357,6 +371,8 @@ typedef struct sctx {
 
 static bt_ctype_t *subst(sctx *s, bt_ctype_t *t);
 
+/* Substitutes the types of an extern list; returns the list itself when
+ * nothing changed, else a copy. */
 static bt_cextern_t *subst_externs(sctx *s, bt_cextern_t *list, uint32_t n, bool *changed) {
   bt_cextern_t *out = NULL;
   for (uint32_t i = 0; i < n; i++) {
@@ -373,6 +389,8 @@ static bt_cextern_t *subst_externs(sctx *s, bt_cextern_t *list, uint32_t n, bool
   return out ? out : list;
 }
 
+/* Returns `t` rewritten through the map, sharing unchanged nodes and
+ * remembering copies in the memo. Raises. */
 static bt_ctype_t *subst(sctx *s, bt_ctype_t *t) {
   if (!t || t->kind <= BT_CT_STRING) return t;
   cm_burn(s->c, s->at, 1);
@@ -446,6 +464,7 @@ static bt_ctype_t *subst(sctx *s, bt_ctype_t *t) {
   return out;
 }
 
+/* Contract in internal.h. */
 bt_ctype_t *cm_subst(cm_ctx *c, const uint8_t *at, bt_ctype_t *t, cm_map *map, cm_map *memo) {
   if (!map || map->len == 0) return t;
   sctx s = {c, at, map, memo};
@@ -468,6 +487,7 @@ static bool limits_match(const bt_wasm_limits_t *a, const bt_wasm_limits_t *b) {
   return a->shared == b->shared && a->is64 == b->is64;
 }
 
+/* Contract in internal.h. */
 bool cm_core_extern_match(const bt_ccore_extern_t *a, const bt_ccore_extern_t *b, char *why,
                           size_t n) {
   if (a->kind != b->kind) {

@@ -20,26 +20,33 @@
 /* Types bigger than this (counted as trees) are rejected, as wasmparser
  * does, so that structural comparisons cannot blow up. */
 #define CM_MAX_TYPE_SIZE 1000000u
+/* Types nested deeper than this are rejected so that the recursive walks
+ * over types (matching, substitution, flattening, decoding, printing)
+ * have bounded stack use. */
+#define CM_MAX_TYPE_DEPTH 200u
 
-#define PRIM(k) {.kind = (k), .size = 1}
+#define PRIM(k) {.kind = (k), .size = 1, .depth = 1}
 static bt_ctype_t g_prims[] = {
     PRIM(BT_CT_BOOL), PRIM(BT_CT_S8),  PRIM(BT_CT_U8),  PRIM(BT_CT_S16),
     PRIM(BT_CT_U16),  PRIM(BT_CT_S32), PRIM(BT_CT_U32), PRIM(BT_CT_S64),
     PRIM(BT_CT_U64),  PRIM(BT_CT_F32), PRIM(BT_CT_F64), PRIM(BT_CT_CHAR),
-    {.kind = BT_CT_STRING, .size = 1, .flags = BT_CT_HAS_MEMORY},
+    {.kind = BT_CT_STRING, .size = 1, .depth = 1, .flags = BT_CT_HAS_MEMORY},
 };
 #undef PRIM
 
+/* Contract in internal.h: NULL for non-primitive kinds. */
 bt_ctype_t *cm_prim(bt_ctype_kind_t kind) {
   if (kind < BT_CT_BOOL || kind > BT_CT_STRING) return NULL;
   return &g_prims[kind - BT_CT_BOOL];
 }
 
+/* Contract in component.h. */
 const bt_ctype_t *bt_ctype_unalias(const bt_ctype_t *t) {
   while (t && t->kind == BT_CT_ALIAS) t = t->elem;
   return t;
 }
 
+/* Contract in component.h. */
 const bt_cextern_t *bt_ctype_export(const bt_ctype_t *t, const char *name) {
   t = bt_ctype_unalias(t);
   if (!t || !name || (t->kind != BT_CT_INSTANCE && t->kind != BT_CT_COMPONENT)) return NULL;
@@ -48,12 +55,14 @@ const bt_cextern_t *bt_ctype_export(const bt_ctype_t *t, const char *name) {
   return NULL;
 }
 
+/* Contract in internal.h: the node is zeroed; cm_type_finish completes it. */
 bt_ctype_t *cm_type_new(cm_ctx *c, bt_ctype_kind_t kind) {
   bt_ctype_t *t = cm_alloc(c, sizeof *t);
   t->kind = kind;
   return t;
 }
 
+/* Saturating addition for type sizes. */
 static uint32_t sat_add(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
 
 /* Folds a child into a node's flags and size. */
@@ -61,10 +70,14 @@ static void absorb(bt_ctype_t *t, const bt_ctype_t *child) {
   if (!child) return;
   t->flags |= child->flags & (BT_CT_HAS_BORROW | BT_CT_HAS_RESOURCE | BT_CT_HAS_MEMORY);
   t->size = sat_add(t->size, child->size);
+  if (child->depth + 1 > t->depth) t->depth = child->depth + 1;
 }
 
+/* Contract in internal.h: raises LIMIT for types that are too large or
+ * too deeply nested. */
 void cm_type_finish(cm_ctx *c, bt_ctype_t *t, const uint8_t *at) {
   t->size = 1;
+  t->depth = 1;
   switch (t->kind) {
     case BT_CT_LIST: t->flags |= BT_CT_HAS_MEMORY; absorb(t, t->elem); break;
     case BT_CT_OPTION:
@@ -80,8 +93,12 @@ void cm_type_finish(cm_ctx *c, bt_ctype_t *t, const uint8_t *at) {
       if (t->kind == BT_CT_FUNC) absorb(t, t->elem);
       break;
     case BT_CT_RESOURCE: t->flags |= BT_CT_HAS_RESOURCE; break;
-    case BT_CT_OWN: t->flags |= BT_CT_HAS_RESOURCE; t->size = 2; break;
-    case BT_CT_BORROW: t->flags |= BT_CT_HAS_RESOURCE | BT_CT_HAS_BORROW; t->size = 2; break;
+    case BT_CT_OWN:
+    case BT_CT_BORROW:
+      absorb(t, t->elem);
+      t->flags |= BT_CT_HAS_RESOURCE | (t->kind == BT_CT_BORROW ? BT_CT_HAS_BORROW : 0);
+      t->size = 2;
+      break;
     case BT_CT_INSTANCE:
     case BT_CT_COMPONENT:
       for (uint32_t i = 0; i < t->nimports; i++)
@@ -97,8 +114,12 @@ void cm_type_finish(cm_ctx *c, bt_ctype_t *t, const uint8_t *at) {
   if (t->size > CM_MAX_TYPE_SIZE)
     cm_fail(c, at, BATON_ELIMIT, "type is too large (more than %u nodes when expanded)",
             CM_MAX_TYPE_SIZE);
+  if (t->depth > CM_MAX_TYPE_DEPTH)
+    cm_fail(c, at, BATON_ELIMIT, "types are nested too deeply (more than %u levels)",
+            CM_MAX_TYPE_DEPTH);
 }
 
+/* Contract in internal.h. */
 bt_ctype_t *cm_alias_of(cm_ctx *c, bt_ctype_t *target, const uint8_t *at) {
   bt_ctype_t *t = cm_type_new(c, BT_CT_ALIAS);
   t->elem = target;
@@ -125,6 +146,7 @@ static const char *kind_name(const bt_ctype_t *t) {
   return names[t->kind];
 }
 
+/* True for the kinds a value type can have (resources are not values). */
 static bool is_value_kind(bt_ctype_kind_t k) {
   return k >= BT_CT_BOOL && k <= BT_CT_BORROW && k != BT_CT_RESOURCE;
 }
@@ -324,6 +346,7 @@ static uint8_t read_core_valtype(cm_ctx *c, cm_rd *r) {
   cm_fail(c, at, BATON_EMALFORMED, "invalid core value type 0x%02x", b);
 }
 
+/* Contract in internal.h. */
 const bt_wasm_functype_t *cm_core_functype(cm_ctx *c, const uint8_t *params, uint32_t np,
                                            const uint8_t *results, uint32_t nr) {
   bt_wasm_functype_t *f = cm_alloc(c, sizeof *f);
@@ -348,6 +371,7 @@ static const bt_wasm_functype_t *read_core_functype(cm_ctx *c, cm_rd *r) {
   return f;
 }
 
+/* Contract in internal.h: 32-bit, unshared limits only. */
 bt_wasm_limits_t cm_read_limits(cm_ctx *c, cm_rd *r) {
   const uint8_t *at = r->pos;
   bt_wasm_limits_t l = {0};
@@ -367,6 +391,7 @@ bt_wasm_limits_t cm_read_limits(cm_ctx *c, cm_rd *r) {
   return l;
 }
 
+/* Contract in internal.h. */
 bt_wasm_tabletype_t cm_read_tabletype(cm_ctx *c, cm_rd *r) {
   const uint8_t *at = r->pos;
   bt_wasm_tabletype_t t = {0};
@@ -378,6 +403,7 @@ bt_wasm_tabletype_t cm_read_tabletype(cm_ctx *c, cm_rd *r) {
   return t;
 }
 
+/* Contract in internal.h. */
 bt_wasm_globaltype_t cm_read_globaltype(cm_ctx *c, cm_rd *r) {
   bt_wasm_globaltype_t g = {0};
   g.valtype = read_core_valtype(c, r);
@@ -494,6 +520,7 @@ static const bt_cmodtype_t *read_moduletype(cm_ctx *c, cm_rd *r, cm_scope *s) {
   return m;
 }
 
+/* Contract in internal.h: GC types are UNSUPPORTED. */
 const bt_ccoretype_t *cm_read_core_type(cm_ctx *c, cm_rd *r, cm_scope *s) {
   const uint8_t *at = r->pos;
   uint8_t op = cm_byte(c, r, "core type");
@@ -527,6 +554,7 @@ static bt_ctype_t *type_of_kind(cm_ctx *c, cm_rd *r, cm_scope *s, bt_ctype_kind_
   return (bt_ctype_t *)t;
 }
 
+/* Contract in internal.h. */
 bt_cextern_t cm_read_externtype(cm_ctx *c, cm_rd *r, cm_scope *s) {
   bt_cextern_t e = {0};
   const uint8_t *at = r->pos;
@@ -581,6 +609,8 @@ bt_cextern_t cm_read_externtype(cm_ctx *c, cm_rd *r, cm_scope *s) {
   cm_fail(c, at, BATON_EMALFORMED, "invalid extern type 0x%02x", b);
 }
 
+/* Contract in internal.h: attributes other than `implements` are read
+ * and dropped. */
 const char *cm_read_extern_name(cm_ctx *c, cm_rd *r, const char **implements) {
   const uint8_t *at = r->pos;
   *implements = NULL;
@@ -717,6 +747,8 @@ static void check_visible(cm_ctx *c, const uint8_t *at, const bt_ctype_t *t, boo
   }
 }
 
+/* Contract in internal.h. In component scopes it also checks the
+ * external-visibility rule. */
 uint32_t cm_declare_extern(cm_ctx *c, cm_scope *s, bt_cextern_t e, bool is_import,
                            const uint8_t *at) {
   const char *what = is_import ? "import" : "export";
@@ -793,6 +825,7 @@ static bt_ctype_t *read_decls(cm_ctx *c, cm_rd *r, cm_scope *s, bool is_componen
   return t;
 }
 
+/* Contract in internal.h. */
 bt_ctype_t *cm_read_deftype(cm_ctx *c, cm_rd *r, cm_scope *s) {
   const uint8_t *at = r->pos;
   uint8_t op = cm_byte(c, r, "type");
@@ -845,10 +878,12 @@ bt_ctype_t *cm_read_deftype(cm_ctx *c, cm_rd *r, cm_scope *s) {
 /* True when `sort` is a core sort that a core export alias can name. */
 static bool core_item_sort(bt_csort_t s) { return s <= BT_CSORT_CORE_TAG; }
 
+/* The core extern kind of a core item sort. */
 static bt_wasm_externkind_t core_kind_of(bt_csort_t s) {
   return (bt_wasm_externkind_t)(s - BT_CSORT_CORE_FUNC);
 }
 
+/* Contract in internal.h. */
 void cm_read_alias(cm_ctx *c, cm_rd *r, cm_scope *s, bt_cdef_t *def) {
   const uint8_t *at = r->pos;
   bt_csort_t sort = cm_read_sort(c, r);

@@ -68,6 +68,7 @@ static const char *WIT_TEXT =
     "  type t-list-bool = list<bool>;\n"
     "  type t-list-tuple = list<tuple<u16, u16>>;\n"
     "  type t-opt-string = option<string>;\n"
+    "  type t-list-string = list<string>;\n"
     "}\n"
     "interface api {\n"
     "  use types.{point, person, shape, color, perms, prims, nested};\n"

@@ -477,6 +477,65 @@ TEST(buffer_validation) {
                "canonical ABI: record at 0x3ffffc of 8 bytes is outside linear memory (4194304 bytes)");
 }
 
+TEST(buffer_lift_budget) {
+  /* 1000 list elements all pointing at the same 1000-byte string: 8 KB of
+   * memory that would lift as 1 MB of host strings. */
+  bt_abi_status_t st;
+  bt_abi_cx_t cx;
+  bump_t b;
+  buf_cx(&cx, &st, &b, BT_ABI_UTF8);
+  memset(g_mem + 0x10000, 'a', 1000);
+  for (uint32_t i = 0; i < 1000; i++) {
+    uint32_t e[2] = {0x10000, 1000};
+    memcpy(g_mem + 0x20000 + 8 * i, e, 8);
+  }
+  uint32_t head[2] = {0x20000, 1000};
+  memcpy(g_mem + 0x100, head, 8);
+  baton_value_t v;
+  cx.lift_budget = 100000;
+  ASSERT_FALSE(bt_abi_load(&cx, 0x100, T("t-list-string"), &v));
+  ASSERT_STREQ(fail_msg(&st), "canonical ABI: value too large to lift: a string or list of 1000 bytes "
+               "exceeds the remaining lift budget of 0 bytes in value[92]");
+  cx.lift_budget = BT_ABI_DEFAULT_LIFT_BUDGET;
+  ASSERT_TRUE(bt_abi_load(&cx, 0x100, T("t-list-string"), &v));
+  ASSERT_EQ(v.of.seq.len, 1000);
+  ASSERT_EQ(cx.lift_budget, BT_ABI_DEFAULT_LIFT_BUDGET - 8000 - 1000 * 1000);
+  baton_value_clear(&v);
+}
+
+TEST(alloc_failures) {
+  /* Lifting a nested value with the Nth host allocation failing: each
+   * attempt fails cleanly with NO_MEMORY (ASan checks that nothing leaks),
+   * until one succeeds. */
+  const bt_wit_type_t *t = T("nested");
+  baton_value_t v = V(t, "[some(ok((\"x\", [1, 2]))), none, some(err(named(\"q\"))), some(ok((\"\", [])))]");
+  bt_abi_status_t st;
+  bt_abi_cx_t cx;
+  bump_t b;
+  buf_cx(&cx, &st, &b, BT_ABI_UTF16);
+  uint32_t p;
+  ASSERT_TRUE(bt_abi_realloc(&cx, 0, 0, 4, 8, &p) && bt_abi_store(&cx, p, t, &v));
+  int failures = 0;
+  for (long n = 0;; n++) {
+    baton_value_t out;
+    bt_alloc_fail_after(n);
+    bool ok = bt_abi_load(&cx, p, t, &out);
+    long failed = bt_alloc_fail_after(-1);
+    if (ok) {
+      ASSERT_EQ(failed, 0);
+      ASSERT_TRUE(baton_value_equal(&out, &v));
+      baton_value_clear(&out);
+      break;
+    }
+    failures++;
+    ASSERT_EQ(st.fail, BT_ABI_FAIL_NOMEM);
+    ASSERT_EQ(out.kind, 0);
+    bt_abi_status_reset(&st);
+  }
+  ASSERT_TRUE(failures >= 8);
+  baton_value_clear(&v);
+}
+
 TEST(host_value_checks) {
   bt_abi_status_t st;
   bt_abi_status_init(&st);
@@ -518,6 +577,8 @@ int main(void) {
   RUN(strings_transcoding);
   RUN(strings_validation);
   RUN(buffer_validation);
+  RUN(buffer_lift_budget);
+  RUN(alloc_failures);
   RUN(host_value_checks);
   fixture_fini();
   TEST_MAIN_END();

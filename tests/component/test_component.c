@@ -513,6 +513,18 @@ TEST(type_size_limit) {
   }
   b_section(&b, 7, &s);
   ASSERT_PARSE_ERR(b.p, b.n, BATON_ELIMIT, "type is too large");
+  /* option<option<...<u32>>> nested 300 deep */
+  b.n = 0;
+  b_preamble(&b);
+  b_u32(&s, 300);
+  b_bytes(&s, 2, 0x6b, 0x79);
+  for (uint32_t i = 0; i < 299; i++) {
+    b_byte(&s, 0x6b);
+    b_byte(&s, (uint8_t)(i & 0x7f) | (i >= 64 ? 0x80 : 0)); /* s33 index i */
+    if (i >= 64) b_byte(&s, (uint8_t)(i >> 7));
+  }
+  b_section(&b, 7, &s);
+  ASSERT_PARSE_ERR(b.p, b.n, BATON_ELIMIT, "types are nested too deeply (more than 200 levels)");
   free(b.p);
 }
 
@@ -549,8 +561,8 @@ TEST(alloc_failures) {
     long failed = bt_alloc_fail_after(-1);
     if (!e) {
       bt_component_free(c);
-      if (failed == 0) break;
-      continue;
+      ASSERT_EQ(failed, 0); /* a failed allocation must be reported */
+      break;
     }
     ASSERT_EQ(baton_error_code(e), BATON_ENO_MEMORY);
     saw_oom++;
@@ -564,8 +576,8 @@ TEST(alloc_failures) {
     long failed = bt_alloc_fail_after(-1);
     if (!e) {
       bt_wit_free(r);
-      if (failed == 0) break;
-      continue;
+      ASSERT_EQ(failed, 0);
+      break;
     }
     ASSERT_NULL(r);
     ASSERT_EQ(baton_error_code(e), BATON_ENO_MEMORY);
@@ -825,6 +837,10 @@ static int stress(const uint8_t *p, size_t n) {
         bt_wit_free(r);
       }
       long failed = bt_alloc_fail_after(-1);
+      if (failed == 0) { /* nothing failed: the normal outcome; done */
+        baton_error_delete(e);
+        break;
+      }
       if (e) {
         if (baton_error_code(e) != BATON_ENO_MEMORY) {
           fprintf(stderr, "allocation failure %ld gave: %s\n", i, baton_error_message(e));
@@ -833,8 +849,9 @@ static int stress(const uint8_t *p, size_t n) {
         }
         baton_error_delete(e);
         fails++;
-      } else if (failed == 0) {
-        break;
+      } else {
+        fprintf(stderr, "allocation failure %ld was not reported\n", i);
+        return 1;
       }
     }
   }
