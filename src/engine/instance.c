@@ -317,7 +317,7 @@ uint8_t *baton_instance_memory(baton_instance_t *inst, size_t *size) {
     uint8_t *data;
     uint32_t pages, max_pages, size;
   } *mem = inst->module->glue->memory(inst->w2c);
-  if (size) *size = mem->size;
+  if (size) *size = (size_t)mem->pages * 65536u; /* mem->size wraps at 4 GiB */
   return mem->data;
 }
 

@@ -613,6 +613,33 @@ TEST(decode_wit_errors) {
   free(b.p);
 }
 
+/* Inputs the fuzzer once crashed on (tests/component/regress): parsing,
+ * decoding and printing must simply not crash. */
+TEST(fuzz_regressions) {
+  static const char *const files[] = {"inline-interface-name.wasm"};
+  const char *src = getenv("BATON_SOURCE_DIR");
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/component/regress/%s", src ? src : ".", files[i]);
+    size_t n = 0;
+    unsigned char *p = t_read_file(path, &n);
+    if (!p) T_FAIL_("cannot read %s (set BATON_SOURCE_DIR)", path);
+    bt_component_t *c = NULL;
+    baton_error_t *e = bt_component_parse(p, n, &c);
+    baton_error_delete(e);
+    bt_component_free(c);
+    bt_wit_resolve_t *r = NULL;
+    e = bt_component_decode_wit(p, n, &r);
+    if (!e) {
+      char *text = print_str(r, NULL);
+      free(text);
+      bt_wit_free(r);
+    }
+    baton_error_delete(e);
+    free(p);
+  }
+}
+
 /* ---- liveness (as in tests/wit/test_wit.c), for wit-live ---- */
 
 typedef struct ptrset {
@@ -979,6 +1006,7 @@ int main(int argc, char **argv) {
   RUN(truncations);
   RUN(alloc_failures);
   RUN(decode_wit_errors);
+  RUN(fuzz_regressions);
   free(g_adder);
   TEST_MAIN_END();
 }

@@ -26,7 +26,9 @@
 #  4. Component text: tests/component/wat/valid/*.wat (among them a
 #     pre-composed component with nested components) are assembled by
 #     wasm-tools (`parse`); baton must accept them, and decode the same WIT
-#     wasm-tools prints (or fail to decode when wasm-tools does).
+#     wasm-tools prints (or fail to decode when wasm-tools does); a first
+#     line `;; wit-error: <text>` marks a valid component whose WIT cannot
+#     be written, where baton's decoding must fail with <text>.
 #     tests/component/wat/invalid/*.wat start with `;; error: <text>`:
 #     baton must reject them with a message containing <text>, and
 #     wasm-tools must reject them too unless the second line says
@@ -183,7 +185,14 @@ for src in "$WAT"/valid/*.wat; do
     fail "wat/valid/$base: wasm-tools cannot assemble it: $(cat "$TMP/valid/$base.err")"
     continue
   fi
-  if node "$TOOL" wit "$bin" >"$TMP/ref.wit" 2>"$TMP/err"; then
+  wit_error=$(sed -n '1s|^;; wit-error: ||p' "$src")
+  if [ -n "$wit_error" ]; then
+    # Valid, but its WIT cannot be written: baton must say why.
+    if out=$("$TC" parse "$bin" 2>&1); then pass; else fail "wat/valid/$base: baton rejects it: $out"; fi
+    out=$("$TC" wit "$bin" 2>&1)
+    if [[ "$out" == *"$wit_error"* ]]; then pass; else fail "wat/valid/$base: expected WIT error \"$wit_error\", got: $out"; fi
+    if out=$("$TC" stress "$bin" 2>&1); then pass; else fail "wat/valid/$base: stress: $out"; fi
+  elif node "$TOOL" wit "$bin" >"$TMP/ref.wit" 2>"$TMP/err"; then
     check_component "wat/valid/$base" "$bin" "$TMP/ref.wit"
   elif grep -q 'Failed to decode wit' "$TMP/err" && ! grep -q 'offset 0x' "$TMP/err"; then
     # Valid, but not expressible in WIT: baton must agree on both counts.
