@@ -34,7 +34,7 @@ BT_HIDDEN baton_error_t *bt_bindgen_c(const bt_wit_resolve_t *resolve, const bt_
                                       bt_bindgen_output_t *out);
 
 /* Generates as bt_bindgen_c does and writes `<base>.h` and `<base>.c` into
- * the directory `out_dir` (created when missing, parent must exist). When
+ * the directory `out_dir` (created with its parents when missing). When
  * `written` is non-NULL it receives the heap-allocated stem (free with
  * bt_free). */
 BT_HIDDEN baton_error_t *bt_bindgen_c_write(const bt_wit_resolve_t *resolve,

@@ -186,19 +186,37 @@ static baton_error_t *write_file(const char *dir, const char *name, const char *
   return err;
 }
 
+/* Creates dir and its missing parents, like `mkdir -p`. Returns an IO
+ * error naming the directory that could not be made, or NULL. */
+static baton_error_t *make_dirs(const char *dir) {
+  char *p = bt_strdup(dir);
+  if (!p) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  baton_error_t *err = NULL;
+  size_t n = strlen(p);
+  for (size_t i = 1; i <= n && !err; i++) {
+    if (p[i] != '/' && p[i] != 0) continue;
+    char c = p[i];
+    p[i] = 0;
+    struct stat st;
+    if (stat(p, &st) != 0) {
+      if (mkdir(p, 0777) != 0 && errno != EEXIST)
+        err = baton_error_new(BATON_EIO, "cannot create directory %s: %s", p, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+      err = baton_error_new(BATON_EIO, "%s is not a directory", p);
+    }
+    p[i] = c;
+  }
+  bt_free(p);
+  return err;
+}
+
 baton_error_t *bt_bindgen_c_write(const bt_wit_resolve_t *resolve, const bt_wit_world_t *world,
                                   const char *out_dir, char **written) {
   if (written) *written = NULL;
   bt_bindgen_output_t out;
   baton_error_t *err = bt_bindgen_c(resolve, world, &out);
   if (err) return err;
-  struct stat st;
-  if (stat(out_dir, &st) != 0) {
-    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST)
-      err = baton_error_new(BATON_EIO, "cannot create directory %s: %s", out_dir, strerror(errno));
-  } else if (!S_ISDIR(st.st_mode)) {
-    err = baton_error_new(BATON_EIO, "%s is not a directory", out_dir);
-  }
+  err = make_dirs(out_dir);
   char *hname = NULL, *cname = NULL;
   if (!err) {
     size_t n = strlen(out.base) + 3;

@@ -8,9 +8,12 @@
  * Records and tuples take their members' flat values in order. Variants,
  * options, results and enums take a discriminant followed by the "joined"
  * payload slots: every case writes its payload's own core types into the
- * joined slot types (f32 into i32 by bits, i32 into i64 zero-extended, f32
- * into i64 by bits then zero-extended, f64 into i64 by bits) and reads them
- * back the other way, per CanonicalABI.md. Values in memory need no
+ * joined slot types (f32 into i32 by bits, i32 into i64, f32 into i64 by
+ * bits, f64 into i64 by bits) and reads them back the other way, per
+ * CanonicalABI.md. An i32 is sign-extended into an i64 slot, as
+ * wit-bindgen's generated code does: the Canonical ABI's lifting wraps the
+ * i64 back to 32 bits so either extension is valid, but jco's lifting
+ * rejects narrow signed payloads that were zero-extended. Values in memory need no
  * conversion: the C types have the ABI's layout (see types.c).
  */
 #include <string.h>
@@ -30,13 +33,13 @@ const char *bg_core_ctype(baton_valkind_t k) {
 void bg_emit_bitcasts(bt_strbuf_t *o) {
   bt_strbuf_puts(o,
                  "/* ---- bit casts between core types (variant payload joins) ---- */\n\n"
-                 "static inline float __bt_i32_to_f32(int32_t x) {\n"
+                 "__attribute__((__unused__)) static inline float __bt_i32_to_f32(int32_t x) {\n"
                  "  float f;\n  memcpy(&f, &x, sizeof f);\n  return f;\n}\n\n"
-                 "static inline int32_t __bt_f32_to_i32(float x) {\n"
+                 "__attribute__((__unused__)) static inline int32_t __bt_f32_to_i32(float x) {\n"
                  "  int32_t i;\n  memcpy(&i, &x, sizeof i);\n  return i;\n}\n\n"
-                 "static inline double __bt_i64_to_f64(int64_t x) {\n"
+                 "__attribute__((__unused__)) static inline double __bt_i64_to_f64(int64_t x) {\n"
                  "  double f;\n  memcpy(&f, &x, sizeof f);\n  return f;\n}\n\n"
-                 "static inline int64_t __bt_f64_to_i64(double x) {\n"
+                 "__attribute__((__unused__)) static inline int64_t __bt_f64_to_i64(double x) {\n"
                  "  int64_t i;\n  memcpy(&i, &x, sizeof i);\n  return i;\n}\n\n");
 }
 
@@ -70,9 +73,8 @@ static void put(bg_t *g, bt_strbuf_t *o, int ind, const bg_slots_t *s, size_t *p
   baton_valkind_t want = s->kinds[(*pos)++];
   const char *e = v;
   if (have == BATON_F32 && want == BATON_I32) e = bg_fmt(g, "__bt_f32_to_i32(%s)", v);
-  else if (have == BATON_I32 && want == BATON_I64) e = bg_fmt(g, "(int64_t)(uint32_t)(%s)", v);
-  else if (have == BATON_F32 && want == BATON_I64)
-    e = bg_fmt(g, "(int64_t)(uint32_t)__bt_f32_to_i32(%s)", v);
+  else if (have == BATON_I32 && want == BATON_I64) e = bg_fmt(g, "(int64_t)(int32_t)(%s)", v);
+  else if (have == BATON_F32 && want == BATON_I64) e = bg_fmt(g, "(int64_t)__bt_f32_to_i32(%s)", v);
   else if (have == BATON_F64 && want == BATON_I64) e = bg_fmt(g, "__bt_f64_to_i64(%s)", v);
   bt_strbuf_printf(o, "%*s%s = %s;\n", ind, "", x, e);
 }

@@ -34,9 +34,9 @@ static void resource_helpers(bg_t *g, const bt_wit_type_t *t, const char *module
   if (!e || e->exported) return;
   const char *b = e->base;
   bt_strbuf_printf(&g->h,
-                   "/* Drops an owned handle to a `%s`. */\n"
+                   "/* Drops an owned handle to resource `%s`. */\n"
                    "void %s_drop_own(%s handle);\n"
-                   "/* Drops a borrowed handle to a `%s` received as an export's argument\n"
+                   "/* Drops a borrowed handle to resource `%s` received as an export's argument\n"
                    " * (not one made by %s). */\n"
                    "void %s_drop_borrow(%s handle);\n"
                    "/* Borrows an owned handle, which stays owned. */\n"

@@ -408,7 +408,11 @@ static void name_named(bg_t *g, const bt_wit_type_t *t) {
   const bg_owner_t *o = owner_of_type(g, t);
   e->owner = o;
   e->part = bg_snake(g, t->name);
-  e->base = bg_fmt(g, "%s_%s", o->prefix, e->part);
+  char *base = bg_fmt(g, "%s_%s", o->prefix, e->part);
+  /* A world-level type named `string` would take the string type's name. */
+  while (base_taken(g, base) && !g->oom) base = bg_fmt(g, "%s_", base);
+  e = &g->entries[i];
+  e->base = base;
   if (t->kind == BT_WIT_RESOURCE) {
     e->exported = o->exported;
     e->own_name = bg_fmt(g, "%s_own_%s_t", o->prefix, e->part);

@@ -2,13 +2,17 @@
  * src/cli/cmd_wit.c: `baton wit PATH [--world NAME]`, which parses and
  * resolves WIT (a .wit file or a directory with an optional deps/ folder)
  * and prints the resolved packages in normalized WIT text, or with --world
- * one world in the form wasm-tools prints a component of that world.
+ * one world in the form wasm-tools prints a component of that world. For a
+ * .wasm (a component, or a core module with an embedded component-type
+ * section) it prints the world the binary carries, as `wasm-tools component
+ * wit` does.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "component/component.h"
 #include "wit/wit.h"
 
 int cmd_wit(int argc, char **argv) {
@@ -23,10 +27,32 @@ int cmd_wit(int argc, char **argv) {
   const char *path = pos[0];
   free(pos);
   bt_wit_resolve_t *r = NULL;
-  baton_error_t *err = bt_wit_parse_path(path, &r);
-  if (err) return cli_fail(err);
+  baton_error_t *err = NULL;
+  bool binary = false;
+  FILE *f = fopen(path, "rb");
+  if (f) {
+    unsigned char magic[4] = {0};
+    binary = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\0asm", 4);
+    if (binary) {
+      /* A component or a core module with a component-type section. */
+      fseek(f, 0, SEEK_END);
+      long n = ftell(f);
+      fseek(f, 0, SEEK_SET);
+      uint8_t *bytes = malloc(n > 0 ? (size_t)n : 1);
+      if (bytes && fread(bytes, 1, (size_t)n, f) == (size_t)n) err = bt_component_decode_wit(bytes, (size_t)n, &r);
+      else err = baton_error_new(BATON_EIO, "%s: read error", path);
+      free(bytes);
+    }
+    fclose(f);
+  }
+  if (!binary) err = bt_wit_parse_path(path, &r);
+  if (err) return cli_fail(baton_error_wrap(err, "%s", path));
   const char *world_name = cli_get(opts, 1, "world");
-  if (world_name) {
+  if (binary) {
+    const bt_wit_world_t *w;
+    err = bt_wit_find_world(r, world_name, &w);
+    if (!err) err = bt_wit_print_world(r, w, stdout);
+  } else if (world_name) {
     const bt_wit_world_t *w;
     err = bt_wit_find_world(r, world_name, &w);
     if (!err) err = bt_wit_print_world(r, w, stdout);

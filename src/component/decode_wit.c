@@ -117,6 +117,7 @@ typedef struct world_b {
 struct pkg_b {
   const char *key; /* "ns:name@version" */
   bt_wit_package_t *pkg;
+  wit_map iface_names; /* interface name -> iface_b */
   iface_b **ifaces;
   size_t ni, capi;
   world_b **worlds;
@@ -130,7 +131,8 @@ typedef struct dctx {
   pmap iface_of;      /* bt_wit_interface_t -> iface_b */
   pmap owner_res;     /* owner (iface_b / world_b) -> wit_map of resources by name */
   wit_map named;      /* local interfaces by component name -> iface_b */
-  pkg_b **pkgs;       /* foreign packages, in creation order */
+  wit_map pkg_keys;   /* "ns:name@version" -> pkg_b */
+  pkg_b **pkgs;       /* every package, in creation order */
   size_t npkgs, cappkgs;
   pkg_b *main;        /* the package being decoded (may equal a foreign one) */
   pkg_b **order;      /* final order */
@@ -205,9 +207,9 @@ static void parse_version(dctx *d, const char *text, bt_wit_version_t *v) {
 static pkg_b *get_package(dctx *d, const char *ns, const char *name, const char *version) {
   const char *key = version ? wit_fmt(d->c, "%s:%s@%s", ns, name, version)
                             : wit_fmt(d->c, "%s:%s", ns, name);
-  for (size_t i = 0; i < d->npkgs; i++)
-    if (strcmp(d->pkgs[i]->key, key) == 0) return d->pkgs[i];
-  pkg_b *pb = wit_tmp(d->c, sizeof *pb);
+  pkg_b *pb = wit_map_get(&d->pkg_keys, key);
+  if (pb) return pb;
+  pb = wit_tmp(d->c, sizeof *pb);
   pb->key = key;
   bt_wit_package_t *p = wit_new(d->c, sizeof *p);
   p->namespace_ = out_str(d, ns);
@@ -219,6 +221,7 @@ static pkg_b *get_package(dctx *d, const char *ns, const char *name, const char 
     parse_version(d, version, &p->version);
   }
   pb->pkg = p;
+  wit_map_put(d->c, &d->pkg_keys, key, pb);
   WIT_PUSH(d->c, &d->c->tmp, d->pkgs, d->npkgs, d->cappkgs, pb);
   return pb;
 }
@@ -236,6 +239,7 @@ static iface_b *new_iface(dctx *d, pkg_b *pb, const char *name) {
                                 ? wit_fmt(d->c, "%s:%s/%s@%s", p->namespace_, p->name, name, p->version.text)
                                 : wit_fmt(d->c, "%s:%s/%s", p->namespace_, p->name, name);
     WIT_PUSH(d->c, &d->c->tmp, pb->ifaces, pb->ni, pb->capi, ib);
+    wit_map_put(d->c, &pb->iface_names, iface->name, ib);
   }
   ib->iface = iface;
   ib->pkg = pb;
@@ -249,9 +253,8 @@ static iface_b *dep_interface(dctx *d, const char *name) {
   iname in;
   if (!split_iname(d, name, &in)) fail(d, "`%s` is not an interface name", name);
   pkg_b *pb = get_package(d, in.ns, in.pkg, in.version);
-  for (size_t i = 0; i < pb->ni; i++)
-    if (strcmp(pb->ifaces[i]->iface->name, in.name) == 0) return pb->ifaces[i];
-  return new_iface(d, pb, in.name);
+  iface_b *ib = wit_map_get(&pb->iface_names, in.name);
+  return ib ? ib : new_iface(d, pb, in.name);
 }
 
 /* Appends a named type to an interface under construction. Raises. */
@@ -585,12 +588,15 @@ static void register_world(dctx *d, const char *name, const bt_ctype_t *wt) {
 
 /* ---- finishing ---- */
 
-/* Collects the packages of the interfaces `ib`'s types refer to through
- * aliases (`use`). */
-static void visit_package(dctx *d, pkg_b *pb);
+/* The work list of the package ordering below. */
+typedef struct pkg_stack {
+  pkg_b **items;
+  size_t len, cap;
+} pkg_stack;
 
-/* Visits the packages of the interfaces that `iface` uses, except `self`. */
-static void visit_iface_deps(dctx *d, pkg_b *self, const bt_wit_interface_t *iface) {
+/* Pushes the packages of the interfaces that `iface` uses (through
+ * aliases, i.e. `use`), except `self`, that are not ordered yet. */
+static void push_iface_deps(dctx *d, pkg_stack *st, pkg_b *self, const bt_wit_interface_t *iface) {
   iface_b *ib = pmap_get(&d->iface_of, iface);
   if (!ib) return;
   for (size_t i = 0; i < ib->nt; i++) {
@@ -598,25 +604,48 @@ static void visit_iface_deps(dctx *d, pkg_b *self, const bt_wit_interface_t *ifa
     if (t->kind != BT_WIT_ALIAS || !t->target || t->target->owner_kind != BT_WIT_OWNER_INTERFACE)
       continue;
     iface_b *dep = pmap_get(&d->iface_of, t->target->interface);
-    if (dep && dep->pkg && dep->pkg != self) visit_package(d, dep->pkg);
+    if (dep && dep->pkg && dep->pkg != self && !dep->pkg->visited)
+      WIT_PUSH(d->c, &d->c->tmp, st->items, st->len, st->cap, dep->pkg);
   }
 }
 
-/* Appends `pb` to the final order after the packages it depends on
- * (depth-first; a package already visited is skipped). Raises. */
-static void visit_package(dctx *d, pkg_b *pb) {
-  if (pb->done || pb->visited) return;
-  pb->visited = true;
-  for (size_t i = 0; i < pb->ni; i++) visit_iface_deps(d, pb, pb->ifaces[i]->iface);
-  for (size_t w = 0; w < pb->nw; w++) {
-    world_b *wb = pb->worlds[w];
-    for (size_t i = 0; i < wb->ni; i++)
-      if (wb->imports[i].kind == BT_WIT_ITEM_INTERFACE) visit_iface_deps(d, pb, wb->imports[i].interface);
-    for (size_t i = 0; i < wb->ne; i++)
-      if (wb->exports[i].kind == BT_WIT_ITEM_INTERFACE) visit_iface_deps(d, pb, wb->exports[i].interface);
+/* Appends `root` to the final order after the packages it depends on:
+ * an iterative depth-first post-order (a package is emitted once every
+ * package pushed after it is done; cycles are broken arbitrarily).
+ * Raises. */
+static void visit_package(dctx *d, pkg_b *root) {
+  if (root->done) return;
+  pkg_stack st = {0};
+  WIT_PUSH(d->c, &d->c->tmp, st.items, st.len, st.cap, root);
+  while (st.len) {
+    pkg_b *pb = st.items[st.len - 1];
+    if (pb->done) {
+      st.len--;
+      continue;
+    }
+    if (pb->visited) {
+      pb->done = true;
+      WIT_PUSH(d->c, &d->c->tmp, d->order, d->norder, d->caporder, pb);
+      st.len--;
+      continue;
+    }
+    pb->visited = true;
+    size_t first = st.len;
+    for (size_t i = 0; i < pb->ni; i++) push_iface_deps(d, &st, pb, pb->ifaces[i]->iface);
+    for (size_t w = 0; w < pb->nw; w++) {
+      world_b *wb = pb->worlds[w];
+      for (size_t i = 0; i < wb->ni; i++)
+        if (wb->imports[i].kind == BT_WIT_ITEM_INTERFACE) push_iface_deps(d, &st, pb, wb->imports[i].interface);
+      for (size_t i = 0; i < wb->ne; i++)
+        if (wb->exports[i].kind == BT_WIT_ITEM_INTERFACE) push_iface_deps(d, &st, pb, wb->exports[i].interface);
+    }
+    /* Reverse the new entries so that dependencies are visited in order. */
+    for (size_t i = first, j = st.len; i + 1 < j; i++, j--) {
+      pkg_b *tmp = st.items[i];
+      st.items[i] = st.items[j - 1];
+      st.items[j - 1] = tmp;
+    }
   }
-  pb->done = true;
-  WIT_PUSH(d->c, &d->c->tmp, d->order, d->norder, d->caporder, pb);
 }
 
 /* Copies an interface's collected types and functions into the output

@@ -63,16 +63,21 @@ static bt_cdef_t *new_def(cm_ctx *c, comp_state *st, bt_cdef_kind_t kind, const 
 
 /* ---- core modules ---- */
 
-/* Returns the type of entry `idx` of a core module's index space of `kind`
- * (imports first) into `e`. */
-static void module_item(const bt_wasm_module_t *m, bt_wasm_externkind_t kind, uint32_t idx,
-                        bt_ccore_extern_t *e) {
+/* The imports of a core module, grouped by kind, so that the type of an
+ * index (imports first, then definitions) is found in constant time. */
+typedef struct imports_by_kind {
+  const bt_wasm_import_t **items[4];
+  uint32_t count[4];
+} imports_by_kind;
+
+/* Stores the type of entry `idx` of a core module's index space of `kind`
+ * into `e` (left zeroed for an index bt_wasm_parse would not accept). */
+static void module_item(const bt_wasm_module_t *m, const imports_by_kind *ik,
+                        bt_wasm_externkind_t kind, uint32_t idx, bt_ccore_extern_t *e) {
   e->kind = kind;
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < m->nimports; i++) {
-    const bt_wasm_import_t *imp = &m->imports[i];
-    if (imp->kind != kind) continue;
-    if (k++ != idx) continue;
+  if (kind > BT_WASM_EXTERN_GLOBAL) return;
+  if (idx < ik->count[kind]) {
+    const bt_wasm_import_t *imp = ik->items[kind][idx];
     switch (kind) {
       case BT_WASM_EXTERN_TABLE: e->table = imp->u.table; return;
       case BT_WASM_EXTERN_MEMORY: e->memory = imp->u.memory; return;
@@ -80,7 +85,7 @@ static void module_item(const bt_wasm_module_t *m, bt_wasm_externkind_t kind, ui
       default: e->func = &m->types[imp->u.func_type]; return;
     }
   }
-  uint32_t d = idx - k;
+  uint32_t d = idx - ik->count[kind];
   switch (kind) {
     case BT_WASM_EXTERN_TABLE: if (d < m->ntables) e->table = m->tables[d]; return;
     case BT_WASM_EXTERN_MEMORY: if (d < m->nmemories) e->memory = m->memories[d]; return;
@@ -89,24 +94,32 @@ static void module_item(const bt_wasm_module_t *m, bt_wasm_externkind_t kind, ui
   }
 }
 
-/* Builds the module type (imports and exports) of a parsed core module. */
+/* Builds the module type (imports and exports) of a parsed core module.
+ * Raises. */
 static const bt_cmodtype_t *module_type(cm_ctx *c, const bt_wasm_module_t *m) {
+  imports_by_kind ik;
+  memset(&ik, 0, sizeof ik);
+  for (int k = 0; k < 4; k++) ik.items[k] = cm_alloc_array(c, m->nimports + 1, sizeof *ik.items[k]);
+  for (uint32_t i = 0; i < m->nimports; i++)
+    if (m->imports[i].kind <= BT_WASM_EXTERN_GLOBAL)
+      ik.items[m->imports[i].kind][ik.count[m->imports[i].kind]++] = &m->imports[i];
   bt_cmodtype_t *t = cm_alloc(c, sizeof *t);
   t->nimports = m->nimports;
   t->imports = cm_alloc_array(c, m->nimports, sizeof *t->imports);
-  uint32_t counts[5] = {0};
+  uint32_t seen[4] = {0};
   for (uint32_t i = 0; i < m->nimports; i++) {
     bt_ccore_extern_t *e = &t->imports[i];
     const bt_wasm_import_t *imp = &m->imports[i];
     e->module = imp->module;
     e->name = imp->name;
-    module_item(m, imp->kind, counts[imp->kind < 5 ? imp->kind : 0]++, e);
+    if (imp->kind <= BT_WASM_EXTERN_GLOBAL) module_item(m, &ik, imp->kind, seen[imp->kind]++, e);
+    else e->kind = imp->kind;
   }
   t->nexports = m->nexports;
   t->exports = cm_alloc_array(c, m->nexports, sizeof *t->exports);
   for (uint32_t i = 0; i < m->nexports; i++) {
     t->exports[i].name = m->exports[i].name;
-    module_item(m, m->exports[i].kind, m->exports[i].index, &t->exports[i]);
+    module_item(m, &ik, m->exports[i].kind, m->exports[i].index, &t->exports[i]);
   }
   return t;
 }
@@ -184,11 +197,13 @@ static void read_core_instance(cm_ctx *c, comp_state *st, cm_rd *r) {
     for (uint32_t k = 0; k < mod->nimports; k++) {
       const bt_ccore_extern_t *imp = &mod->imports[k];
       uint32_t a = 0;
+      cm_burn(c, at, (uint64_t)n + 1);
       while (a < n && strcmp(args[a].name, imp->module) != 0) a++;
       if (a == n)
         cm_fail(c, at, BATON_EINVALID,
                 "instantiate: core module %u imports `%s`.`%s`, but no argument named `%s` is given",
                 midx, imp->module, imp->name, imp->module);
+      cm_burn(c, at, insts[a]->nexports);
       const bt_ccore_extern_t *ex = find_core_export(insts[a], imp->name);
       if (!ex)
         cm_fail(c, at, BATON_EINVALID,
@@ -304,6 +319,7 @@ static void read_instance(cm_ctx *c, comp_state *st, cm_rd *r) {
     for (uint32_t k = 0; k < ct->nimports; k++) {
       const bt_cextern_t *imp = &ct->imports[k];
       uint32_t a = 0;
+      cm_burn(c, at, (uint64_t)n + 1);
       while (a < n && strcmp(args[a].name, imp->name) != 0) a++;
       if (a == n)
         cm_fail(c, at, BATON_EINVALID, "instantiate: component %u imports `%s`, but no argument of that name is given",

@@ -207,6 +207,7 @@ static bool match_extern_item(mctx *m, bt_csort_t sort, const void *a, const voi
 static bool match_exports(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
   for (uint32_t i = 0; i < b->nexports; i++) {
     const bt_cextern_t *eb = &b->exports[i];
+    cm_burn(m->c, m->at, (uint64_t)a->nexports + 1);
     const bt_cextern_t *ea = bt_ctype_export(a, eb->name);
     if (!ea) {
       snprintf(m->why, m->n, "missing export `%s`", eb->name);
@@ -273,6 +274,7 @@ static bool match_type(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
       for (uint32_t i = 0; i < a->nimports; i++) {
         const bt_cextern_t *ia = &a->imports[i];
         const bt_cextern_t *ib = NULL;
+        cm_burn(m->c, m->at, (uint64_t)b->nimports + 1);
         for (uint32_t k = 0; k < b->nimports && !ib; k++)
           if (strcmp(b->imports[k].name, ia->name) == 0) ib = &b->imports[k];
         if (!ib || ib->sort != ia->sort) {
@@ -291,6 +293,7 @@ static bool match_type(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
 static bool match_module(mctx *m, const bt_cmodtype_t *a, const bt_cmodtype_t *b) {
   for (uint32_t i = 0; i < b->nexports; i++) {
     const bt_ccore_extern_t *ea = NULL;
+    cm_burn(m->c, m->at, (uint64_t)a->nexports + 1);
     for (uint32_t k = 0; k < a->nexports && !ea; k++)
       if (strcmp(a->exports[k].name, b->exports[i].name) == 0) ea = &a->exports[k];
     if (!ea) {
@@ -304,6 +307,7 @@ static bool match_module(mctx *m, const bt_cmodtype_t *a, const bt_cmodtype_t *b
   }
   for (uint32_t i = 0; i < a->nimports; i++) {
     const bt_ccore_extern_t *ib = NULL;
+    cm_burn(m->c, m->at, (uint64_t)b->nimports + 1);
     for (uint32_t k = 0; k < b->nimports && !ib; k++)
       if (strcmp(b->imports[k].module, a->imports[i].module) == 0 &&
           strcmp(b->imports[k].name, a->imports[i].name) == 0)

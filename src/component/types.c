@@ -667,6 +667,7 @@ static void check_annotated(cm_ctx *c, const uint8_t *at, const bt_cextern_t *e,
   }
   if (e->sort != BT_CSORT_FUNC)
     cm_fail(c, at, BATON_EINVALID, "%s `%s` must be a function", what, name);
+  cm_burn(c, at, (uint64_t)n + 1);
   const bt_ctype_t *res = find_resource(list, n, label, len);
   if (!res)
     cm_fail(c, at, BATON_EINVALID, "%s `%s`: no preceding resource named `%.*s`", what, name,
@@ -903,6 +904,7 @@ void cm_read_alias(cm_ctx *c, cm_rd *r, cm_scope *s, bt_cdef_t *def) {
                 "export aliases in type declarations may only alias instances and types, not %ss",
                 bt_csort_name(sort));
       const bt_ctype_t *inst = cm_space_get(c, s, BT_CSORT_INSTANCE, idx, iat, "alias export");
+      cm_burn(c, at, (uint64_t)inst->nexports + 1);
       const bt_cextern_t *e = bt_ctype_export(inst, name);
       if (!e) cm_fail(c, iat, BATON_EINVALID, "alias export: instance %u has no export named `%s`", idx, name);
       if (e->sort != sort)
@@ -925,6 +927,7 @@ void cm_read_alias(cm_ctx *c, cm_rd *r, cm_scope *s, bt_cdef_t *def) {
       const char *name = cm_string(c, r, "export name");
       const bt_cmodtype_t *inst = cm_space_get(c, s, BT_CSORT_CORE_INSTANCE, idx, iat, "alias core export");
       const bt_ccore_extern_t *e = NULL;
+      cm_burn(c, at, (uint64_t)inst->nexports + 1);
       for (uint32_t i = 0; i < inst->nexports && !e; i++)
         if (strcmp(inst->exports[i].name, name) == 0) e = &inst->exports[i];
       if (!e)
