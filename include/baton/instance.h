@@ -57,6 +57,19 @@ baton_error_t *baton_linker_define_func(baton_linker_t *linker,
                                         baton_host_func_t fn, void *env,
                                         void (*finalizer)(void *env));
 
+/* Defines (module, name) as export `export_name` of a running instance: a
+ * function (calls go into that instance), or a memory, table or global
+ * (shared, as core Wasm imports share them). Borrows instance, which must
+ * outlive every instance linked against the definition. The import's type
+ * is checked when a module is pre-instantiated against the linker. */
+baton_error_t *baton_linker_define_export(baton_linker_t *linker, const char *module,
+                                          const char *name, baton_instance_t *instance,
+                                          const char *export_name);
+
+/* Defines every export of instance under module (as define_export does). */
+baton_error_t *baton_linker_define_instance(baton_linker_t *linker, const char *module,
+                                            baton_instance_t *instance);
+
 /* Per-instance settings; zero fields take the engine's defaults. */
 typedef struct {
   uint64_t timeout_ms; /* per-call deadline */

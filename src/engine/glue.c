@@ -80,13 +80,16 @@ static baton_error_t *check_sig(const bt_wasm_functype_t *ft, const char *what,
 baton_error_t *bt_glue_check(const bt_wasm_module_t *w) {
   for (uint32_t i = 0; i < w->nimports; i++) {
     const bt_wasm_import_t *im = &w->imports[i];
-    if (im->kind != BT_WASM_EXTERN_FUNC) {
-      static const char *kinds[] = {"functions", "tables", "memories", "globals", "tags"};
-      return baton_error_new(BATON_EUNSUPPORTED,
-                             "import %s.%s: imported %s are not supported; "
-                             "only function imports can be bound",
-                             im->module, im->name, kinds[im->kind]);
-    }
+    if (im->kind == BT_WASM_EXTERN_TAG)
+      return baton_error_new(BATON_EUNSUPPORTED, "import %s.%s: imported tags are not supported",
+                             im->module, im->name);
+    if (im->kind == BT_WASM_EXTERN_GLOBAL && !ctype_of(im->u.global.valtype))
+      return baton_error_new(BATON_EUNSUPPORTED, "import %s.%s: %s globals are not supported",
+                             im->module, im->name, bt_wasm_valtype_name(im->u.global.valtype));
+    if (im->kind == BT_WASM_EXTERN_MEMORY && im->u.memory.is64)
+      return baton_error_new(BATON_EUNSUPPORTED, "import %s.%s: 64-bit memories are not supported",
+                             im->module, im->name);
+    if (im->kind != BT_WASM_EXTERN_FUNC) continue;
     baton_error_t *e = check_sig(&w->types[im->u.func_type], "import", im->module, im->name);
     if (e) return e;
   }
@@ -96,11 +99,35 @@ baton_error_t *bt_glue_check(const bt_wasm_module_t *w) {
                            w->nmemories);
   for (uint32_t i = 0; i < w->nexports; i++) {
     const bt_wasm_export_t *ex = &w->exports[i];
+    if (ex->kind == BT_WASM_EXTERN_GLOBAL) {
+      uint32_t gi = ex->index;
+      uint8_t t = 0;
+      if (gi < w->nimported_globals) {
+        for (uint32_t k = 0, n = 0; k < w->nimports; k++)
+          if (w->imports[k].kind == BT_WASM_EXTERN_GLOBAL && n++ == gi) t = w->imports[k].u.global.valtype;
+      } else {
+        t = w->globals[gi - w->nimported_globals].valtype;
+      }
+      if (!ctype_of(t))
+        return baton_error_new(BATON_EUNSUPPORTED, "export \"%s\": %s globals are not supported", ex->name,
+                               bt_wasm_valtype_name(t));
+    }
     if (ex->kind != BT_WASM_EXTERN_FUNC) continue;
     baton_error_t *e = check_sig(bt_wasm_func_type(w, ex->index), "export", NULL, ex->name);
     if (e) return e;
   }
   return NULL;
+}
+
+/* Returns the C type of the pointer wasm2c uses for a memory, table or
+ * global import or export. */
+static const char *extern_ctype(bt_wasm_externkind_t kind, uint8_t elem_or_val) {
+  switch (kind) {
+    case BT_WASM_EXTERN_MEMORY: return "wasm_rt_memory_t";
+    case BT_WASM_EXTERN_TABLE:
+      return elem_or_val == BT_WASM_EXTERNREF ? "wasm_rt_externref_table_t" : "wasm_rt_funcref_table_t";
+    default: return ctype_of(elem_or_val);
+  }
 }
 
 /* Writes s as a C string literal. */
@@ -177,20 +204,32 @@ baton_error_t *bt_glue_write(const bt_wasm_module_t *w, const char *header,
         "#include <stdarg.h>\n#include \"module.c\"\n#include \"glue_abi.h\"\n\n", f);
   fputs(k_prelude, f);
 
-  /* Import trampolines; count distinct import modules for instantiate(). */
+  /* Import trampolines and accessors; count distinct import modules for
+   * instantiate(). */
   uint32_t nmods = 0;
+  char mem_import[2048] = "";
   for (uint32_t i = 0; i < w->nimports; i++) {
     const bt_wasm_import_t *im = &w->imports[i];
     bool seen = false;
     for (uint32_t j = 0; j < i; j++)
       if (strcmp(w->imports[j].module, im->module) == 0) seen = true;
     if (!seen) nmods++;
-    const bt_wasm_functype_t *ft = &w->types[im->u.func_type];
     char mmod[1024] = "", fn[2048] = "Z_";
     bt_glue_mangle(im->module, mmod, sizeof mmod);
     bt_glue_mangle(im->module, fn, sizeof fn);
     strncat(fn, "Z_", sizeof fn - strlen(fn) - 1);
     bt_glue_mangle(im->name, fn, sizeof fn);
+    if (im->kind != BT_WASM_EXTERN_FUNC) {
+      uint8_t sub = im->kind == BT_WASM_EXTERN_TABLE ? im->u.table.elemtype : im->u.global.valtype;
+      const char *ct = extern_ctype(im->kind, sub);
+      fprintf(f, "\n/* import %u (%s) */\n%s *%s(struct Z_%s_instance_t *ctx) {\n"
+                 "  return (%s *)bt_rt->import_ptr(ctx, %uu);\n}\n",
+              i, im->kind == BT_WASM_EXTERN_MEMORY ? "memory" : im->kind == BT_WASM_EXTERN_TABLE ? "table" : "global",
+              ct, fn, mmod, ct, i);
+      if (im->kind == BT_WASM_EXTERN_MEMORY && !mem_import[0]) snprintf(mem_import, sizeof mem_import, "%s", fn);
+      continue;
+    }
+    const bt_wasm_functype_t *ft = &w->types[im->u.func_type];
     fprintf(f, "\n/* import %u: ", i);
     put_cstring(f, im->module);
     fputc(' ', f);
@@ -248,21 +287,50 @@ baton_error_t *bt_glue_write(const bt_wasm_module_t *w, const char *header,
   }
   fputs("  {0, 0}\n};\n", f);
 
+  /* Memory, table and global exports. */
+  uint32_t nex = 0;
+  for (uint32_t i = 0; i < w->nexports; i++) {
+    const bt_wasm_export_t *ex = &w->exports[i];
+    if (ex->kind != BT_WASM_EXTERN_MEMORY && ex->kind != BT_WASM_EXTERN_TABLE && ex->kind != BT_WASM_EXTERN_GLOBAL)
+      continue;
+    char fn[2048] = "Z_mZ_";
+    bt_glue_mangle(ex->name, fn, sizeof fn);
+    fprintf(f, "static void *bt_e%u(void *inst) { return (void *)%s((Z_m_instance_t *)inst); }\n", nex++, fn);
+  }
+  fputs("static const bt_glue_extern_t bt_externs[] = {\n", f);
+  nex = 0;
+  for (uint32_t i = 0; i < w->nexports; i++) {
+    const bt_wasm_export_t *ex = &w->exports[i];
+    if (ex->kind != BT_WASM_EXTERN_MEMORY && ex->kind != BT_WASM_EXTERN_TABLE && ex->kind != BT_WASM_EXTERN_GLOBAL)
+      continue;
+    fputs("  {", f);
+    put_cstring(f, ex->name);
+    fprintf(f, ", %u, bt_e%u},\n", (unsigned)ex->kind, nex++);
+  }
+  fputs("  {0, 0, 0}\n};\n", f);
+
   fputs("\nstatic void bt_init(const bt_glue_rt_t *rt) { bt_rt = rt; Z_m_init_module(); }\n", f);
   fputs("static void bt_instantiate(void *inst, void *ctx) {\n  (void)ctx;\n  Z_m_instantiate((Z_m_instance_t *)inst", f);
   for (uint32_t i = 0; i < nmods; i++) fputs(", ctx", f);
   fputs(");\n}\n", f);
   fputs("static void bt_free(void *inst) { Z_m_free((Z_m_instance_t *)inst); }\n", f);
   char memfield[512];
-  bool has_mem = find_memory_field(header, memfield, sizeof memfield);
-  if (w->nmemories > 0 && !has_mem)
-    return baton_error_new(BATON_ECOMPILE, "glue: cannot find the memory in wasm2c's instance struct");
-  if (has_mem)
-    fprintf(f, "static void *bt_memory(void *inst) { return &((Z_m_instance_t *)inst)->%s; }\n", memfield);
+  bool has_mem = false;
+  if (mem_import[0]) {
+    /* Memory 0 is imported: wasm2c keeps a pointer to it in the instance. */
+    fprintf(f, "static void *bt_memory(void *inst) { return ((Z_m_instance_t *)inst)->%s; }\n", mem_import);
+    has_mem = true;
+  } else {
+    has_mem = find_memory_field(header, memfield, sizeof memfield);
+    if (w->nmemories > 0 && !has_mem)
+      return baton_error_new(BATON_ECOMPILE, "glue: cannot find the memory in wasm2c's instance struct");
+    if (has_mem)
+      fprintf(f, "static void *bt_memory(void *inst) { return &((Z_m_instance_t *)inst)->%s; }\n", memfield);
+  }
   fprintf(f,
           "\n__attribute__((visibility(\"default\"))) const bt_glue_module_t baton_glue_module = {\n"
           "  BT_GLUE_ABI_VERSION, sizeof(Z_m_instance_t), bt_init, bt_instantiate, bt_free,\n"
-          "  %s, %uu, bt_exports\n};\n",
-          has_mem ? "bt_memory" : "0", nfx);
+          "  %s, %uu, bt_exports, %uu, bt_externs\n};\n",
+          has_mem ? "bt_memory" : "0", nfx, nex);
   return ferror(f) ? baton_error_new(BATON_EIO, "glue: write failed") : NULL;
 }

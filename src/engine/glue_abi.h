@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BT_GLUE_ABI_VERSION 1
+#define BT_GLUE_ABI_VERSION 2
 
 typedef union {
   uint32_t i32;
@@ -34,6 +34,14 @@ typedef struct {
   const char *name;      /* export name */
   bt_glue_thunk_t thunk; /* calls the export with unpacked arguments */
 } bt_glue_export_t;
+
+/* A memory, table or global export: get() returns its wasm_rt_memory_t*,
+ * wasm_rt_*_table_t* or value pointer inside the instance. */
+typedef struct {
+  const char *name;
+  uint32_t kind; /* 1 table, 2 memory, 3 global (wasm extern kinds) */
+  void *(*get)(void *inst);
+} bt_glue_extern_t;
 
 /* Services the runtime provides to compiled code. Memory and table pointers
  * are wasm_rt_memory_t* / wasm_rt_*_table_t* from wasm-rt.h. */
@@ -51,6 +59,8 @@ typedef struct {
   void (*free_table)(void *table);
   void (*call_import)(void *ctx, uint32_t index, const bt_glue_val_t *args,
                       bt_glue_val_t *results);
+  /* The memory, table or global bound to import `index`. */
+  void *(*import_ptr)(void *ctx, uint32_t index);
 } bt_glue_rt_t;
 
 /* The one symbol a compiled module exports: `baton_glue_module`. */
@@ -63,6 +73,8 @@ typedef struct {
   void *(*memory)(void *inst); /* wasm_rt_memory_t* of memory 0, or NULL */
   uint32_t nexports;           /* function exports, in export order */
   const bt_glue_export_t *exports;
+  uint32_t nexterns; /* memory, table and global exports, in export order */
+  const bt_glue_extern_t *externs;
 } bt_glue_module_t;
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wasm-rt.h>
+
 #include "engine/internal.h"
 #include "util/error_internal.h"
 
@@ -84,6 +86,144 @@ baton_error_t *baton_linker_define_func(baton_linker_t *l, const char *module,
   return NULL;
 }
 
+/* Calls a function export of another instance for an import bound with
+ * baton_linker_define_export. A trap in the callee becomes the caller's. */
+typedef struct {
+  baton_instance_t *target;
+  uint32_t index;
+  size_t nresults;
+} bt_forward_t;
+
+static baton_trap_t *forward_call(void *env, baton_caller_t *caller, const baton_val_t *args,
+                                  baton_val_t *results) {
+  bt_forward_t *fw = env;
+  const baton_functype_t *t = &fw->target->module->func_types[fw->index];
+  baton_trap_t *trap = NULL;
+  baton_error_t *err =
+      baton_instance_call_index(fw->target, fw->index, args, t->nparams, results, t->nresults, &trap);
+  if (err) {
+    trap = baton_trap_new(BATON_TRAP_HOST, "%s", baton_error_message(err));
+    baton_error_delete(err);
+  }
+  return trap;
+}
+
+/* Finds export `name` of a running instance: its kind, and for memories,
+ * tables and globals the object and its type facts. Returns false when the
+ * instance has no such export. */
+static bool instance_export(baton_instance_t *inst, const char *name, bt_host_def_t *out, uint32_t *func_index) {
+  const bt_wasm_module_t *w = inst->module->wasm;
+  const bt_wasm_export_t *ex = bt_wasm_find_export(w, name);
+  if (!ex) return false;
+  out->kind = (baton_externkind_t)ex->kind;
+  if (ex->kind == BT_WASM_EXTERN_FUNC) {
+    for (uint32_t i = 0; i < inst->module->nfuncs; i++)
+      if (!strcmp(inst->module->func_names[i], name)) *func_index = i;
+    return true;
+  }
+  const bt_glue_module_t *g = inst->module->glue;
+  for (uint32_t i = 0; i < g->nexterns; i++)
+    if (!strcmp(g->externs[i].name, name)) out->ptr = g->externs[i].get(inst->w2c);
+  if (!out->ptr) return false;
+  /* Type facts from the exporting module (imported objects included). */
+  uint32_t idx = ex->index, seen = 0;
+  for (uint32_t k = 0; k < w->nimports; k++) {
+    const bt_wasm_import_t *im = &w->imports[k];
+    if (im->kind != ex->kind) continue;
+    if (seen++ == idx) {
+      out->global_type = im->u.global.valtype;
+      out->global_mutable = im->u.global.mutable_;
+      out->table_elem = im->u.table.elemtype;
+      return true;
+    }
+  }
+  idx -= seen;
+  if (ex->kind == BT_WASM_EXTERN_GLOBAL && idx < w->nglobals) {
+    out->global_type = w->globals[idx].valtype;
+    out->global_mutable = w->globals[idx].mutable_;
+  } else if (ex->kind == BT_WASM_EXTERN_TABLE && idx < w->ntables) {
+    out->table_elem = w->tables[idx].elemtype;
+  }
+  return true;
+}
+
+baton_error_t *baton_linker_define_export(baton_linker_t *l, const char *module, const char *name,
+                                          baton_instance_t *inst, const char *export_name) {
+  bt_host_def_t facts = {0};
+  uint32_t func_index = 0;
+  if (!instance_export(inst, export_name, &facts, &func_index))
+    return baton_error_new(BATON_ENOT_FOUND, "%s has no export \"%s\"", inst->name, export_name);
+  if (facts.kind == BATON_EXTERN_FUNC) {
+    bt_forward_t *fw = bt_calloc(1, sizeof *fw);
+    if (!fw) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+    fw->target = inst;
+    fw->index = func_index;
+    baton_error_t *err = baton_linker_define_func(l, module, name, &inst->module->func_types[func_index],
+                                                  forward_call, fw, bt_free);
+    if (err) bt_free(fw);
+    return err;
+  }
+  if (linker_find(l, module, name))
+    return baton_error_new(BATON_EINVALID_ARGUMENT, "%s.%s is already defined", module, name);
+  bt_host_def_t *d = bt_calloc(1, sizeof *d);
+  if (d) {
+    *d = facts;
+    d->module = bt_strdup(module);
+    d->name = bt_strdup(name);
+  }
+  if (!d || !d->module || !d->name) {
+    if (d) {
+      bt_free(d->module);
+      bt_free(d->name);
+      bt_free(d);
+    }
+    return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
+  d->target = inst;
+  atomic_init(&d->refs, 1);
+  d->next = l->defs;
+  l->defs = d;
+  return NULL;
+}
+
+baton_error_t *baton_linker_define_instance(baton_linker_t *l, const char *module, baton_instance_t *inst) {
+  const bt_wasm_module_t *w = inst->module->wasm;
+  for (uint32_t i = 0; i < w->nexports; i++) {
+    baton_error_t *err = baton_linker_define_export(l, module, w->exports[i].name, inst, w->exports[i].name);
+    if (err) return err;
+  }
+  return NULL;
+}
+
+/* Checks a memory, table or global definition against an import. */
+static baton_error_t *check_extern(const baton_module_t *m, const bt_wasm_import_t *im, const bt_host_def_t *d) {
+  static const char *kinds[] = {"function", "table", "memory", "global", "tag"};
+  if ((int)d->kind != (int)im->kind)
+    return baton_error_new(BATON_ELINK, "%s: import %s.%s is a %s but the linker provides a %s", m->name,
+                           im->module, im->name, kinds[im->kind], kinds[d->kind]);
+  if (im->kind == BT_WASM_EXTERN_MEMORY) {
+    const wasm_rt_memory_t *mem = d->ptr;
+    if (mem->pages < im->u.memory.min || (im->u.memory.has_max && mem->max_pages > im->u.memory.max))
+      return baton_error_new(BATON_ELINK,
+                             "%s: import %s.%s needs a memory of %llu..%s pages; the one provided has %u..%u",
+                             m->name, im->module, im->name, (unsigned long long)im->u.memory.min,
+                             im->u.memory.has_max ? "max" : "", mem->pages, mem->max_pages);
+  } else if (im->kind == BT_WASM_EXTERN_TABLE) {
+    const wasm_rt_funcref_table_t *t = d->ptr;
+    if (d->table_elem != im->u.table.elemtype || t->size < im->u.table.limits.min ||
+        (im->u.table.limits.has_max && t->max_size > im->u.table.limits.max))
+      return baton_error_new(BATON_ELINK, "%s: import %s.%s: the table provided does not match its type",
+                             m->name, im->module, im->name);
+  } else if (im->kind == BT_WASM_EXTERN_GLOBAL) {
+    if (d->global_type != im->u.global.valtype || d->global_mutable != im->u.global.mutable_)
+      return baton_error_new(BATON_ELINK, "%s: import %s.%s is a %s%s global but the one provided is %s%s",
+                             m->name, im->module, im->name, im->u.global.mutable_ ? "mutable " : "",
+                             bt_wasm_valtype_name(im->u.global.valtype), d->global_mutable ? "mutable " : "",
+                             bt_wasm_valtype_name(d->global_type));
+  }
+  return NULL;
+}
+
 /* ---- pre ---- */
 
 static void type_str(const baton_functype_t *t, char *buf, size_t size) {
@@ -132,7 +272,29 @@ baton_error_t *baton_instance_pre_new(baton_linker_t *l, baton_module_t *m,
     const bt_wasm_import_t *im = &m->wasm->imports[i];
     bt_host_def_t *d = linker_find(l, im->module, im->name);
     char want[256], have[256];
+    if (im->kind != BT_WASM_EXTERN_FUNC) {
+      baton_error_t *err = d ? check_extern(m, im, d)
+                             : baton_error_new(BATON_ELINK, "%s: unresolved import %s.%s (a %s)", m->name,
+                                               im->module, im->name,
+                                               im->kind == BT_WASM_EXTERN_MEMORY ? "memory"
+                                               : im->kind == BT_WASM_EXTERN_TABLE ? "table" : "global");
+      if (err) {
+        baton_instance_pre_delete(pre);
+        return err;
+      }
+      atomic_fetch_add(&d->refs, 1);
+      pre->defs[i] = d;
+      pre->nimports = i + 1;
+      pre->bindings[i] = (bt_import_binding_t){.ptr = d->ptr};
+      continue;
+    }
     type_str(&m->import_types[i], want, sizeof want);
+    if (d && d->kind != BATON_EXTERN_FUNC) {
+      baton_instance_pre_delete(pre);
+      return baton_error_new(BATON_ELINK, "%s: import %s.%s is a function but the linker provides a %s",
+                             m->name, im->module, im->name, d->kind == BATON_EXTERN_MEMORY ? "memory"
+                             : d->kind == BATON_EXTERN_TABLE ? "table" : "global");
+    }
     if (!d) {
       baton_instance_pre_delete(pre);
       return baton_error_new(BATON_ELINK, "%s: unresolved import %s.%s with signature %s",
@@ -213,6 +375,9 @@ baton_error_t *baton_instance_pre_instantiate(baton_instance_pre_t *pre,
   atomic_fetch_add(&pre->refs, 1);
   inst->pre = pre;
   inst->bindings = pre->bindings;
+  for (uint32_t i = 0; i < m->wasm->nimports && inst->nshared < BT_ARRAY_LEN(inst->shared_bases); i++)
+    if (m->wasm->imports[i].kind == BT_WASM_EXTERN_MEMORY)
+      inst->shared_bases[inst->nshared++] = ((wasm_rt_memory_t *)pre->bindings[i].ptr)->data;
   baton_trap_t *t = bt_runtime_enter(inst, NULL, NULL, NULL);
   if (!t && m->has_initialize) {
     bt_glue_val_t none[1];

@@ -62,6 +62,12 @@ struct baton_module {
 
 typedef struct bt_host_def {
   _Atomic long refs;
+  baton_externkind_t kind; /* FUNC: fn/env; others: an instance's export */
+  baton_instance_t *target; /* the exporting instance (define_export) */
+  void *ptr;                /* MEMORY/TABLE/GLOBAL: the exported object */
+  uint8_t global_type;      /* GLOBAL: value type */
+  bool global_mutable;
+  uint8_t table_elem;       /* TABLE: element type */
   char *module, *name;
   baton_valkind_t *kinds; /* params then results */
   baton_functype_t type;
@@ -80,6 +86,7 @@ struct baton_linker {
 typedef struct {
   baton_host_func_t fn;
   void *env;
+  void *ptr; /* memory, table or global imports: the bound object */
   uint32_t nparams, nresults;
   const baton_valkind_t *params;
   const baton_valkind_t *results;
@@ -112,6 +119,8 @@ struct baton_instance {
   bool limit_hit; /* a grow failed because of max_pages */
   struct bt_mem_slot *slots[4];
   uint32_t nslots;
+  uint8_t *shared_bases[4]; /* imported memories: their data */
+  uint32_t nshared;
   void *wasi; /* per-instance WASI state, owned by src/wasi */
   void (*wasi_free)(void *);
   baton_caller_t caller;

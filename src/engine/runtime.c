@@ -43,6 +43,10 @@
 
 #define BT_WASM_PAGE 65536u
 #define BT_MEM_RESERVE (((size_t)8 << 30) + 2 * (size_t)BT_WASM_PAGE)
+/* A read-write page below each memory holds a pointer to its slot, so a
+ * memory imported by another instance can be grown through it. Guest
+ * addresses are unsigned, so the page is unreachable from guest code. */
+#define BT_MEM_HEADER 4096
 #define BT_POOL_MAX_IDLE 64
 #define BT_ALTSTACK_SIZE (256 * 1024)
 #define BT_STACK_HEADROOM (256 * 1024)
@@ -139,6 +143,10 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
     baton_instance_t *inst = f->inst;
     for (uint32_t i = 0; i < inst->nslots; i++) {
       uintptr_t b = (uintptr_t)inst->slots[i]->base;
+      if (a >= b && a < b + BT_MEM_RESERVE) siglongjmp(f->jb, BT_JMP_WASM + WASM_RT_TRAP_OOB);
+    }
+    for (uint32_t i = 0; i < inst->nshared; i++) {
+      uintptr_t b = (uintptr_t)inst->shared_bases[i];
       if (a >= b && a < b + BT_MEM_RESERVE) siglongjmp(f->jb, BT_JMP_WASM + WASM_RT_TRAP_OOB);
     }
     uintptr_t sp = fault_sp(uctx);
@@ -422,9 +430,11 @@ static void slot_reset(bt_mem_slot_t *s) {
 }
 
 static bt_mem_slot_t *slot_of(baton_instance_t *inst, const uint8_t *base) {
-  for (uint32_t i = 0; inst && i < inst->nslots; i++)
-    if (inst->slots[i]->base == base) return inst->slots[i];
-  return NULL;
+  (void)inst;
+  if (!base) return NULL;
+  bt_mem_slot_t *s;
+  memcpy(&s, base - sizeof s, sizeof s);
+  return s && s->base == base ? s : NULL;
 }
 
 /* Makes exactly `bytes` of the slot accessible. Returns 0 or an errno. */
@@ -454,20 +464,22 @@ static void rt_allocate_memory(void *memp, uint32_t initial, uint32_t max) {
   pthread_mutex_unlock(&g_pool_lock);
   if (!s) {
     s = calloc(1, sizeof *s);
-    void *p = s ? mmap(NULL, BT_MEM_RESERVE, PROT_NONE,
+    void *p = s ? mmap(NULL, BT_MEM_HEADER + BT_MEM_RESERVE, PROT_NONE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
                 : MAP_FAILED;
-    if (p == MAP_FAILED) {
+    if (p == MAP_FAILED || mprotect(p, BT_MEM_HEADER, PROT_READ | PROT_WRITE) != 0) {
+      if (p != MAP_FAILED) munmap(p, BT_MEM_HEADER + BT_MEM_RESERVE);
       free(s);
       if (f) f->in_host--;
       unwind(BT_JMP_MEMORY);
     }
-    s->base = p;
+    s->base = (uint8_t *)p + BT_MEM_HEADER;
+    memcpy(s->base - sizeof s, &s, sizeof s);
     s->accessible = 0;
   }
   if (slot_set_accessible(s, (size_t)initial * BT_WASM_PAGE) != 0 ||
       !inst || inst->nslots == BT_ARRAY_LEN(inst->slots)) {
-    munmap(s->base, BT_MEM_RESERVE);
+    munmap(s->base - BT_MEM_HEADER, BT_MEM_HEADER + BT_MEM_RESERVE);
     free(s);
     if (f) f->in_host--;
     unwind(BT_JMP_MEMORY);
@@ -501,14 +513,15 @@ static uint32_t rt_grow_memory(void *memp, uint32_t delta) {
 static void rt_free_memory(void *memp) {
   wasm_rt_memory_t *mem = memp;
   baton_instance_t *inst = tls_inst;
-  bt_mem_slot_t *s = slot_of(inst, mem->data);
-  if (!s) return;
-  for (uint32_t i = 0; i < inst->nslots; i++) {
-    if (inst->slots[i] == s) {
+  bt_mem_slot_t *s = NULL;
+  for (uint32_t i = 0; inst && i < inst->nslots; i++) {
+    if (inst->slots[i]->base == mem->data) {
+      s = inst->slots[i];
       inst->slots[i] = inst->slots[--inst->nslots];
       break;
     }
   }
+  if (!s) return; /* not this instance's own memory */
   slot_reset(s);
   pthread_mutex_lock(&g_pool_lock);
   bool keep = g_pool_idle < BT_POOL_MAX_IDLE;
@@ -519,7 +532,7 @@ static void rt_free_memory(void *memp) {
   }
   pthread_mutex_unlock(&g_pool_lock);
   if (!keep) {
-    munmap(s->base, BT_MEM_RESERVE);
+    munmap(s->base - BT_MEM_HEADER, BT_MEM_HEADER + BT_MEM_RESERVE);
     free(s);
   }
   mem->data = NULL;
@@ -580,6 +593,11 @@ static void rt_free_table(void *tp) {
   t->data = NULL;
 }
 
+static void *rt_import_ptr(void *ctx, uint32_t index) {
+  baton_instance_t *inst = ctx;
+  return inst->bindings[index].ptr;
+}
+
 const bt_glue_rt_t bt_runtime = {
     .trap = rt_trap,
     .register_func_type = rt_register_func_type,
@@ -590,4 +608,5 @@ const bt_glue_rt_t bt_runtime = {
     .grow_table = rt_grow_table,
     .free_table = rt_free_table,
     .call_import = rt_call_import,
+    .import_ptr = rt_import_ptr,
 };

@@ -390,13 +390,60 @@ TEST(bad_modules) {
   ASSERT_EQ(baton_error_code(err), BATON_ECOMPILE);
   ASSERT_CONTAINS(baton_error_message(err), "wasm2c rejected");
   baton_error_delete(err);
-  /* An imported memory cannot be bound. */
-  uint8_t imp_mem[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 2, 12, 1, 3, 'e', 'n', 'v', 3, 'm', 'e', 'm', 2, 0, 1};
-  err = baton_module_new(g_engine, imp_mem, sizeof imp_mem, "impmem.wasm", &m);
-  ASSERT_NOT_NULL(err);
-  ASSERT_EQ(baton_error_code(err), BATON_EUNSUPPORTED);
-  ASSERT_CONTAINS(baton_error_message(err), "import env.mem: imported memories are not supported");
+}
+
+TEST(instances_share_memory_table_global) {
+  baton_module_t *pm = load("link_provider.wasm"), *um = load("link_user.wasm");
+  ASSERT_NOT_NULL(pm);
+  ASSERT_NOT_NULL(um);
+  baton_linker_t *empty, *l;
+  baton_instance_t *prov, *user;
+  baton_trap_t *trap;
+  ASSERT_OK(baton_linker_new(g_engine, &empty));
+  ASSERT_OK(baton_instance_new(empty, pm, NULL, &prov, &trap));
+  ASSERT_OK(baton_linker_new(g_engine, &l));
+  /* Unresolved and mistyped non-function imports are link errors. */
+  baton_instance_pre_t *pre;
+  baton_error_t *err = baton_instance_pre_new(l, um, &pre);
+  ASSERT_CONTAINS(baton_error_message(err), "unresolved import p.mem (a memory)");
   baton_error_delete(err);
+  ASSERT_OK(baton_linker_define_export(l, "p", "mem", prov, "triple"));
+  err = baton_instance_pre_new(l, um, &pre);
+  ASSERT_CONTAINS(baton_error_message(err), "import p.mem is a memory but the linker provides a function");
+  baton_error_delete(err);
+  baton_linker_delete(l);
+  ASSERT_OK(baton_linker_new(g_engine, &l));
+  ASSERT_OK(baton_linker_define_instance(l, "p", prov));
+  ASSERT_OK(baton_instance_new(l, um, NULL, &user, &trap));
+  ASSERT_NULL(trap);
+  baton_val_t args[2] = {I32(300), I32(42)}, res;
+  ASSERT_OK(baton_instance_call(user, "poke", args, 2, NULL, 0, &trap));
+  ASSERT_OK(baton_instance_call(prov, "peek", args, 1, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 42); /* one memory, two instances */
+  args[0] = I32(2);
+  ASSERT_OK(baton_instance_call(user, "grow", args, 1, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 1);
+  ASSERT_OK(baton_instance_call(prov, "size", NULL, 0, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 3); /* grown through the importer */
+  ASSERT_OK(baton_instance_call(user, "call_slot0", NULL, 0, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 7); /* the provider's function through the shared table */
+  ASSERT_OK(baton_instance_call(user, "bump", NULL, 0, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 6);
+  ASSERT_OK(baton_instance_call(prov, "get_counter", NULL, 0, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 6); /* the global is shared */
+  ASSERT_OK(baton_instance_call(user, "k", NULL, 0, &res, 1, &trap));
+  ASSERT_EQ(res.of.i64, 64);
+  args[0] = I32(5);
+  ASSERT_OK(baton_instance_call(user, "triple_plus_one", args, 1, &res, 1, &trap));
+  ASSERT_EQ(res.of.i32, 16); /* a function import served by another instance */
+  char msg[256];
+  ASSERT_EQ(expect_trap(user, "oob", NULL, 0, 1, msg, sizeof msg), BATON_TRAP_OOB);
+  baton_instance_delete(user);
+  baton_instance_delete(prov);
+  baton_linker_delete(l);
+  baton_linker_delete(empty);
+  baton_module_delete(um);
+  baton_module_delete(pm);
 }
 
 TEST(cache_hit_on_second_load) {
@@ -589,6 +636,7 @@ int main(void) {
   RUN(deadline_deferred_across_host_call);
   RUN(link_errors);
   RUN(bad_modules);
+  RUN(instances_share_memory_table_global);
   RUN(cache_hit_on_second_load);
   RUN(pooled_memory_is_zeroed_and_data_reapplied);
   RUN(many_instances_keep_rss_flat);

@@ -1,0 +1,16 @@
+;; Imports everything link_provider.wat exports, and uses it.
+(module
+  (type $v_i (func (result i32)))
+  (import "p" "mem" (memory 1))
+  (import "p" "tab" (table 2 funcref))
+  (import "p" "counter" (global $c (mut i32)))
+  (import "p" "const64" (global $k i64))
+  (import "p" "triple" (func $triple (param i32) (result i32)))
+  (func (export "poke") (param i32 i32) local.get 0 local.get 1 i32.store8)
+  (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+  (func (export "call_slot0") (result i32) i32.const 0 call_indirect (type $v_i))
+  (func (export "bump") (result i32)
+    global.get $c i32.const 1 i32.add global.set $c global.get $c)
+  (func (export "k") (result i64) global.get $k)
+  (func (export "triple_plus_one") (param i32) (result i32) local.get 0 call $triple i32.const 1 i32.add)
+  (func (export "oob") (result i32) i32.const 2000000 i32.load))
