@@ -12,12 +12,15 @@
 #      and Node's new WebAssembly.Instance  node bench/node_instance.mjs
 #   3. compute kernel, native vs wasm       bench_engine kernel
 #   4. host->guest and guest->host calls    bench_engine calls
+#   5. guest->guest string through the canonical ABI copy path, against
+#      memcpy, the host-value path and the engine floor   bench_copy
 # Sections 2-4 use the normal AOT cache ($BATON_CACHE_DIR, else baton's
 # default), so only section 1 pays for compilation. Every result line
 # (`@ key value`) goes to bench/out/raw.txt, the full output to
 # bench/out/log.txt, and the table with ratios and goals is printed and
 # written to bench/out/results.md (bench/out is not committed).
-# The whole run takes well under a minute on a 2-core machine.
+# The whole run takes well under a minute on a 2-core machine (after the
+# build).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,11 +41,12 @@ if [ -f "$BUILD/guests/bench_sha256.wasm" ] &&
    [ bench/kernels/sha256.c -nt "$BUILD/guests/bench_sha256.wasm" ]; then
   rm -f "$BUILD/guests/bench_sha256.wasm"
 fi
-cmake --build "$BUILD" -j "$(nproc)" --target bench_engine guests >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target bench_engine bench_copy guests >/dev/null
 
 BENCH=$BUILD/bench_engine
 G=$BUILD/guests
-for f in "$BENCH" "$G/bench_small.wasm" "$G/bench_calls.wasm" "$G/bench_sha256.wasm"; do
+for f in "$BENCH" "$BUILD/bench_copy" "$G/bench_small.wasm" "$G/bench_calls.wasm" "$G/bench_sha256.wasm" \
+         "$G/bench_copy_caller.wasm" "$G/bench_copy_callee.wasm"; do
   [ -e "$f" ] || { echo "bench/run.sh: $f was not built" >&2; exit 1; }
 done
 
@@ -69,6 +73,8 @@ run "$BENCH" kernel "$G/bench_sha256.wasm" --mib 64 --reps 11
 # Short samples (about 1 ms each) so that most fit inside one scheduler time
 # slice: on a busy machine the median then skips the preempted ones.
 run "$BENCH" calls "$G/bench_small.wasm" "$G/bench_calls.wasm" --samples 201 --n 100000
+# Samples of about 1 ms each, all kinds interleaved (about 5 s in total).
+run "$BUILD/bench_copy" "$G/bench_copy_caller.wasm" "$G/bench_copy_callee.wasm" --samples 201
 T1=$(date +%s)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 grep '^@ ' "$OUT/log.txt" | cut -c3- >"$OUT/raw.txt"
@@ -121,6 +127,16 @@ if [ -n "$(git status --porcelain 2>/dev/null | head -1)" ]; then REV="$REV (unc
       print "| guest->host bench.noop() | " f(g, 2) " / " f(v["calls.g2h_noop_ns.p90"], 2) " ns | native indirect call: " f(nn, 2) " ns; native call of a host fn: " f(v["calls.native_hostfn_ns.median"], 2) " ns | " f(g / nn, 1) "x native | <= 7 ns | " status(g <= 7) " |"
       print "| guest->host bench.id_i32(i32)->i32 | " f(v["calls.g2h_i32_ns.median"], 2) " / " f(v["calls.g2h_i32_ns.p90"], 2) " ns | | " f(v["calls.g2h_i32_ns.median"] / nn, 1) "x native | (context) | |"
       print "| guest loop over an internal call (baseline; the AOT C compiler inlines it) | " f(v["calls.g2g_ns.median"], 2) " ns | | | (context) | |"
+      c0 = v["copy.fwd_0_ns.median"]; c16 = v["copy.fwd_16_ns.median"]
+      if (c16 != "") {
+        fx = c0 > c16 ? c0 : c16
+        print "| guest->guest echo-len(string), copy path, 16 B | " f(c16, 1) " / " f(v["copy.fwd_16_ns.p90"], 1) " ns | engine floor (same 3 crossings, no ABI layer): " f(v["copy.raw_16_ns.median"], 1) " ns; memcpy of 16 B: " f(v["copy.memcpy_16_ns.median"], 1) " ns | ABI layer adds " f(v["copy.abi_layer_16_ns"], 1) " ns | <= 100 ns fixed cost | " status(fx <= 100) " |"
+        print "| same, empty string (fixed cost) | " f(c0, 1) " / " f(v["copy.fwd_0_ns.p90"], 1) " ns | engine floor: " f(v["copy.raw_0_ns.median"], 1) " ns | intercept of the 1 KiB..1 MiB line: " f(v["copy.intercept_ns"], 1) " ns | <= 100 ns fixed cost | " status(c0 <= 100) " |"
+        print "| same, 1 KiB | " f(v["copy.fwd_1k_ns.median"], 1) " / " f(v["copy.fwd_1k_ns.p90"], 1) " ns (" f(v["copy.fwd_1k_gbps"], 2) " GB/s) | memcpy: " f(v["copy.memcpy_1k_ns.median"], 1) " ns (" f(v["copy.memcpy_1k_gbps"], 1) " GB/s) | " f(100 * v["copy.memcpy_1k_ns.median"] / v["copy.fwd_1k_ns.median"], 0) "% of memcpy (fixed cost dominates) | (context) | |"
+        r = v["copy.ratio_1m_paired.median"]
+        print "| same, 1 MiB | " f(v["copy.fwd_1m_ns.median"] / 1000, 1) " / " f(v["copy.fwd_1m_ns.p90"] / 1000, 1) " us = " f(v["copy.fwd_1m_gbps"], 2) " GB/s | memcpy between host buffers: " f(v["copy.memcpy_1m_ns.median"] / 1000, 1) " / " f(v["copy.memcpy_1m_ns.p90"] / 1000, 1) " us = " f(v["copy.memcpy_1m_gbps"], 2) " GB/s; engine floor: " f(v["copy.raw_1m_ns.median"] / 1000, 1) " us | " f(100 * r, 0) "% of memcpy (median of per-sample ratios; by medians " f(100 * v["copy.ratio_1m"], 0) "%, p90 " f(100 * v["copy.ratio_1m_paired.p90"], 0) "%) | >= 50% of memcpy | " status(r >= 0.5) " |"
+        print "| same call through host values (lift + typed host fn + lower), 16 B / 1 KiB / 1 MiB | " f(v["copy.host_16_ns.median"], 1) " ns / " f(v["copy.host_1k_ns.median"], 1) " ns / " f(v["copy.host_1m_ns.median"] / 1000, 1) " us | | " f(v["copy.host_over_fwd_16"], 2) "x / " f(v["copy.host_over_fwd_1k"], 2) "x / " f(v["copy.host_over_fwd_1m"], 2) "x the copy path | (context) | |"
+      }
     }' "$OUT/raw.txt"
 } >"$OUT/results.md"
 

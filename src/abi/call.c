@@ -557,7 +557,11 @@ typedef struct {
   bt_abi_plan_t plan; /* layouts of the signature's types */
   bt_abi_sig_t lower; /* the caller's import */
   bt_abi_export_t ex; /* the target's export (holds the lifted signature) */
-  char ctx[300];      /* the caller's import, for messages */
+  /* Whether copying the result reads or writes either memory (it spills,
+   * or holds a string or list); if not, the views are not refreshed after
+   * the call (two engine calls saved on every scalar-result call). */
+  bool result_in_memory;
+  char ctx[300]; /* the caller's import, for messages */
 } forward_env_t;
 
 static void forward_env_free(void *p) {
@@ -636,8 +640,10 @@ static baton_trap_t *forward_trampoline(void *env, baton_caller_t *caller, const
   if (trap) return trap;
 
   if (fn->result) {
-    bt_abi_cx_refresh(&ca);
-    bt_abi_cx_refresh(&cb);
+    if (fe->result_in_memory) {
+      bt_abi_cx_refresh(&ca);
+      bt_abi_cx_refresh(&cb);
+    }
     bool ok;
     if (!sig->spill_results) {
       size_t sp = 0, dp = 0;
@@ -681,6 +687,7 @@ baton_error_t *bt_abi_define_forward(baton_linker_t *linker, const char *module_
   }
   fe->ex.export_name = NULL; /* borrowed pointer; not used after prepare */
   bt_abi_signature(fn, BT_ABI_LOWER, &fe->lower);
+  fe->result_in_memory = fn->result && (fe->ex.sig.spill_results || has_pointers(fn->result));
   if (!bt_abi_plan_build(&fe->plan, fn)) {
     bt_free(fe);
     return baton_error_new(BATON_ENO_MEMORY, "out of memory");

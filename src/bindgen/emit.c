@@ -13,6 +13,8 @@
 
 #include "bindgen/internal.h"
 
+/* Frees everything the generator state owns (not the output texts once
+ * they have been taken). */
 static void free_state(bg_t *g) {
   for (size_t i = 0; i < g->nscratch; i++) bt_free(g->scratch[i]);
   bt_free(g->scratch);
@@ -65,6 +67,7 @@ static const char *world_id(bg_t *g) {
   return bg_fmt(g, "%s:%s/%s", p->namespace_, p->name, g->world->name);
 }
 
+/* The header's opening comment, guard, extern "C" and includes. */
 static void header_start(bg_t *g) {
   bt_strbuf_t *h = &g->h;
   bt_strbuf_printf(h,
@@ -82,6 +85,7 @@ static void header_start(bg_t *g) {
   bg_doc(h, 0, g->world->docs);
 }
 
+/* The source's opening comment and includes. */
 static void source_start(bg_t *g) {
   bt_strbuf_t *c = &g->c;
   bt_strbuf_printf(c,
@@ -90,6 +94,7 @@ static void source_start(bg_t *g) {
                    world_id(g), g->ws);
 }
 
+/* The bit-cast helpers and `cabi_realloc`. */
 static void source_runtime(bg_t *g) {
   bg_emit_bitcasts(&g->c);
   bt_strbuf_puts(&g->c,

@@ -20,20 +20,6 @@
 
 #include "bindgen/internal.h"
 
-static void export_attr(bt_strbuf_t *o, const char *name) {
-  bt_strbuf_puts(o, "__attribute__((__export_name__(");
-  bg_cstr(o, name);
-  bt_strbuf_puts(o, ")))\n");
-}
-
-static void import_attr(bt_strbuf_t *o, const char *module, const char *name) {
-  bt_strbuf_puts(o, "__attribute__((__import_module__(");
-  bg_cstr(o, module);
-  bt_strbuf_puts(o, "), __import_name__(");
-  bg_cstr(o, name);
-  bt_strbuf_puts(o, ")))\n");
-}
-
 /* Writes the handle functions and the destructor entry point of a resource
  * exported by interface item `module` (its core name). */
 static void resource_exports(bg_t *g, const bt_wit_type_t *t, const char *module,
@@ -53,11 +39,11 @@ static void resource_exports(bg_t *g, const bt_wit_type_t *t, const char *module
                    "/* Drops an owned handle (the destructor runs if it was the last). */\n"
                    "void %s_drop_own(%s handle);\n\n",
                    t->name, rep, b, b, rep, own, b, rep, rep, b, own, b, own);
-  import_attr(c, mod, bg_fmt(g, "[resource-new]%s", t->name));
+  bg_import_attr(c, mod, bg_fmt(g, "[resource-new]%s", t->name));
   bt_strbuf_printf(c, "extern int32_t __wasm_import_%s_new(int32_t rep);\n\n", b);
-  import_attr(c, mod, bg_fmt(g, "[resource-rep]%s", t->name));
+  bg_import_attr(c, mod, bg_fmt(g, "[resource-rep]%s", t->name));
   bt_strbuf_printf(c, "extern int32_t __wasm_import_%s_rep(int32_t handle);\n\n", b);
-  import_attr(c, mod, bg_fmt(g, "[resource-drop]%s", t->name));
+  bg_import_attr(c, mod, bg_fmt(g, "[resource-drop]%s", t->name));
   bt_strbuf_printf(c, "extern void __wasm_import_%s_drop(int32_t handle);\n\n", b);
   bt_strbuf_printf(c,
                    "%s %s_new(%s *rep) {\n"
@@ -67,7 +53,7 @@ static void resource_exports(bg_t *g, const bt_wit_type_t *t, const char *module
                    "void %s_drop_own(%s handle) {\n"
                    "  __wasm_import_%s_drop(handle.__handle);\n}\n\n",
                    own, b, rep, own, b, rep, b, own, rep, b, b, own, b);
-  export_attr(c, bg_fmt(g, "%s#[dtor]%s", module, t->name));
+  bg_export_attr(c, bg_fmt(g, "%s#[dtor]%s", module, t->name));
   bt_strbuf_printf(c,
                    "void __wasm_export_%s_dtor(uint8_t *arg0) {\n"
                    "  %s_destructor((%s *)arg0);\n}\n\n",
@@ -98,7 +84,7 @@ static void export_function(bg_t *g, const bt_wit_world_item_t *item, const bg_o
   bg_proto(g, h, fn, &cs, name, false);
   bt_strbuf_puts(h, ";\n\n");
 
-  export_attr(c, exname);
+  bg_export_attr(c, exname);
   bg_core_proto(c, bg_fmt(g, "__wasm_export_%s", name), &sig, true, true);
   bt_strbuf_puts(c, " {\n");
 
@@ -185,7 +171,7 @@ static void export_function(bg_t *g, const bt_wit_world_item_t *item, const bg_o
   if (fn->result && sig.spill_results && bg_owns(g, fn->result)) {
     char post[600];
     bt_abi_post_return_name(exname, post, sizeof post);
-    export_attr(c, post);
+    bg_export_attr(c, post);
     bt_strbuf_printf(c,
                      "void __wasm_export_%s_post_return(uint8_t *arg0) {\n"
                      "  %s r;\n  memcpy(&r, arg0, sizeof r);\n  %s_free(&r);\n}\n\n",

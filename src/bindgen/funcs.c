@@ -12,7 +12,8 @@
  *     returns `bool` (true for some) and writes `T *ret`; any other type is
  *     written through `T *ret` and the function returns `void`.
  *
- * It also declares core wasm functions from a bt_abi_sig_t.
+ * It also declares core wasm functions from a bt_abi_sig_t and writes the
+ * import/export name attributes.
  */
 #include <string.h>
 
@@ -43,12 +44,12 @@ void bg_csig(bg_t *g, const bt_wit_function_t *fn, bg_csig_t *cs) {
   if (!cs->pnames) return;
   for (size_t i = 0; i < fn->param_count; i++) {
     const char *n = bg_ident(g, bg_snake(g, fn->params[i].name));
-    while (taken(cs->pnames, i, n) || internal_name(n)) n = bg_fmt(g, "%s_", n);
+    while ((taken(cs->pnames, i, n) || internal_name(n)) && !g->oom) n = bg_fmt(g, "%s_", n);
     cs->pnames[i] = n;
   }
   const char *r = "ret", *e = "err";
-  while (taken(cs->pnames, fn->param_count, r)) r = bg_fmt(g, "%s_", r);
-  while (taken(cs->pnames, fn->param_count, e)) e = bg_fmt(g, "%s_", e);
+  while (taken(cs->pnames, fn->param_count, r) && !g->oom) r = bg_fmt(g, "%s_", r);
+  while (taken(cs->pnames, fn->param_count, e) && !g->oom) e = bg_fmt(g, "%s_", e);
   cs->ret_name = r;
   cs->err_name = e;
   const bt_wit_type_t *u = bt_wit_type_unalias(fn->result);
@@ -104,4 +105,18 @@ void bg_core_proto(bt_strbuf_t *o, const char *name, const bt_abi_sig_t *sig, bo
   }
   if (!sig->nparams) bt_strbuf_puts(o, "void");
   bt_strbuf_puts(o, ")");
+}
+
+void bg_import_attr(bt_strbuf_t *o, const char *module, const char *name) {
+  bt_strbuf_puts(o, "__attribute__((__import_module__(");
+  bg_cstr(o, module);
+  bt_strbuf_puts(o, "), __import_name__(");
+  bg_cstr(o, name);
+  bt_strbuf_puts(o, ")))\n");
+}
+
+void bg_export_attr(bt_strbuf_t *o, const char *name) {
+  bt_strbuf_puts(o, "__attribute__((__export_name__(");
+  bg_cstr(o, name);
+  bt_strbuf_puts(o, ")))\n");
 }

@@ -18,15 +18,6 @@
 
 #include "bindgen/internal.h"
 
-/* Appends `__attribute__((__import_module__(M), __import_name__(N)))`. */
-static void import_attr(bt_strbuf_t *o, const char *module, const char *name) {
-  bt_strbuf_puts(o, "__attribute__((__import_module__(");
-  bg_cstr(o, module);
-  bt_strbuf_puts(o, "), __import_name__(");
-  bg_cstr(o, name);
-  bt_strbuf_puts(o, ")))\n");
-}
-
 /* Writes the helpers of an imported resource `t` whose drop import lives in
  * core module `module`. */
 static void resource_helpers(bg_t *g, const bt_wit_type_t *t, const char *module) {
@@ -45,7 +36,7 @@ static void resource_helpers(bg_t *g, const bt_wit_type_t *t, const char *module
                    bg_fmt(g, "%s_borrow_%s", e->owner->prefix, e->part), b, e->borrow_name,
                    e->borrow_name, bg_fmt(g, "%s_borrow_%s", e->owner->prefix, e->part),
                    e->own_name);
-  import_attr(&g->c, module, bg_fmt(g, "[resource-drop]%s", t->name));
+  bg_import_attr(&g->c, module, bg_fmt(g, "[resource-drop]%s", t->name));
   bt_strbuf_printf(&g->c,
                    "extern void __wasm_import_%s_drop(int32_t handle);\n\n"
                    "void %s_drop_own(%s handle) {\n"
@@ -77,7 +68,7 @@ static void import_function(bg_t *g, const bt_wit_world_item_t *item, const bg_o
   bg_proto(g, h, fn, &cs, name, true);
   bt_strbuf_puts(h, ";\n\n");
 
-  import_attr(c, module, fn->name);
+  bg_import_attr(c, module, fn->name);
   bt_strbuf_puts(c, "extern ");
   bg_core_proto(c, core, &sig, true, false);
   bt_strbuf_puts(c, ";\n\n");

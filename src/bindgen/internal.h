@@ -183,6 +183,11 @@ BT_HIDDEN void bg_proto(bg_t *g, bt_strbuf_t *o, const bt_wit_function_t *fn, co
 BT_HIDDEN void bg_core_proto(bt_strbuf_t *o, const char *name, const bt_abi_sig_t *sig,
                              bool ptr_params, bool ptr_result);
 
+/* Appends `__attribute__((__import_module__(M), __import_name__(N)))` or
+ * `__attribute__((__export_name__(N)))` and a newline. */
+BT_HIDDEN void bg_import_attr(bt_strbuf_t *o, const char *module, const char *name);
+BT_HIDDEN void bg_export_attr(bt_strbuf_t *o, const char *name);
+
 /* ---- imports.c / exports.c ---- */
 
 /* Writes declarations (header) and wrappers (source) of every import. */

@@ -64,7 +64,6 @@ char *bg_fmt(bg_t *g, const char *fmt, ...) {
   va_start(ap, fmt);
   bt_strbuf_vprintf(&b, fmt, ap);
   va_end(ap);
-  if (!b.data && !b.failed) bt_strbuf_putc(&b, 0), b.len = 0; /* an empty result */
   return keep(g, bt_strbuf_take(&b, NULL));
 }
 
@@ -152,6 +151,9 @@ static char *iface_prefix(bg_t *g, const bt_wit_interface_t *iface, const char *
   return bg_fmt(g, "%s%s_%s", ex, g->ws, bg_snake(g, item_name ? item_name : "interface"));
 }
 
+/* Appends an owner for interface item `item` (NULL for an interface the
+ * world reaches only through types). Returns it, or NULL when out of
+ * memory. */
 static bg_owner_t *add_owner(bg_t *g, const bt_wit_interface_t *iface,
                              const bt_wit_world_item_t *item, bool exported) {
   bg_owner_t **p = bt_realloc(g->owners, (g->nowners + 1) * sizeof *p);
@@ -300,6 +302,7 @@ static size_t new_entry(bg_t *g, const bt_wit_type_t *t) {
   return i;
 }
 
+/* Appends entry i to the emission order, once. */
 static void push_order(bg_t *g, size_t i) {
   if (g->entries[i].ordered) return;
   if (g->norder == g->corder) {
