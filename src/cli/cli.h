@@ -65,5 +65,7 @@ int cmd_call_app(const char *file, int npos, char **pos, bool json);
  * component-type section); sets *handled false otherwise. */
 int cmd_call_typed(const char *file, int npos, char **pos, const char *wit, const char *world, bool json,
                    uint64_t timeout, uint64_t max_mem, bool *handled);
+/* `baton call` on a component binary (cmd_component.c). */
+int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64_t timeout, uint64_t max_mem);
 
 #endif

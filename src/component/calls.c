@@ -24,6 +24,7 @@
  * component instance poisons it.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,7 +49,7 @@ static uint32_t table_add(cr_table *t, cr_handle h) {
   } else {
     if (t->n == 0) t->n = 1;
     if (t->n >= CR_MAX_HANDLES) return 0;
-    if (t->n == t->cap) {
+    if (t->n >= t->cap) {
       uint32_t cap = t->cap ? t->cap * 2 : 16;
       cr_handle *nh = bt_realloc(t->h, sizeof *nh * cap);
       if (!nh) return 0;

@@ -30,7 +30,6 @@
 
 #include "component/rt.h"
 
-#pragma weak baton_linker_define_export
 
 /* ---- bookkeeping ---- */
 
@@ -387,11 +386,6 @@ static baton_error_t *inst_engine(cr_cinst *ci, const bt_cdef_t *d, const cr_mod
       if (x->sort == BT_CSORT_CORE_FUNC || !ref->inst) {
         err = baton_error_new(BATON_EUNSUPPORTED, "import `%s`.`%s`: this kind of item cannot be linked",
                               desc.module, desc.name);
-      } else if (!baton_linker_define_export) {
-        err = baton_error_new(BATON_EUNSUPPORTED,
-                              "import `%s`.`%s` is a %s: the engine cannot link memories, tables or "
-                              "globals between instances yet",
-                              desc.module, desc.name, bt_csort_name(ref->sort));
       } else {
         err = baton_linker_define_export(linker, desc.module, desc.name, ref->inst, ref->name);
       }
