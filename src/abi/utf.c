@@ -36,8 +36,19 @@ static const uint8_t *src_bytes(const src_str_t *s) {
 
 /* ---- validation ---- */
 
+typedef uint64_t bt_v2u64 __attribute__((vector_size(16), aligned(1), may_alias));
+
 bool bt_abi_utf8_valid(const uint8_t *s, size_t n, size_t *bad) {
   size_t i = 0;
+  /* Long ASCII runs, 128 bytes at a time; a block with a non-ASCII byte
+   * falls through to the exact checks below. */
+  while (i + 128 <= n) {
+    const bt_v2u64 *q = (const bt_v2u64 *)(s + i);
+    bt_v2u64 a = (q[0] | q[1]) | (q[2] | q[3]), b = (q[4] | q[5]) | (q[6] | q[7]);
+    a |= b;
+    if ((a[0] | a[1]) & 0x8080808080808080ull) break;
+    i += 128;
+  }
   while (i < n) {
     /* ASCII fast path, sixteen bytes at a time. */
     while (i + 16 <= n) {
