@@ -14,6 +14,10 @@
 #   4. host->guest and guest->host calls    bench_engine calls
 #   5. guest->guest string through the canonical ABI copy path, against
 #      memcpy, the host-value path and the engine floor   bench_copy
+#   6. the orders flow (examples/orders, built by `baton build` into a
+#      temporary copy) in process, against the same two modules as two
+#      HTTP services on loopback, with three placements of the client and
+#      the services on CPUs (same, split, any)             bench_http
 # Sections 2-4 use the normal AOT cache ($BATON_CACHE_DIR, else baton's
 # default), so only section 1 pays for compilation. Every result line
 # (`@ key value`) goes to bench/out/raw.txt, the full output to
@@ -41,17 +45,28 @@ if [ -f "$BUILD/guests/bench_sha256.wasm" ] &&
    [ bench/kernels/sha256.c -nt "$BUILD/guests/bench_sha256.wasm" ]; then
   rm -f "$BUILD/guests/bench_sha256.wasm"
 fi
-cmake --build "$BUILD" -j "$(nproc)" --target bench_engine bench_copy guests >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target bench_engine bench_copy bench_http baton guests >/dev/null
 
 BENCH=$BUILD/bench_engine
 G=$BUILD/guests
-for f in "$BENCH" "$BUILD/bench_copy" "$G/bench_small.wasm" "$G/bench_calls.wasm" "$G/bench_sha256.wasm" \
+for f in "$BENCH" "$BUILD/bench_copy" "$BUILD/bench_http" "$BUILD/baton" "$G/bench_small.wasm" "$G/bench_calls.wasm" "$G/bench_sha256.wasm" \
          "$G/bench_copy_caller.wasm" "$G/bench_copy_callee.wasm"; do
   [ -e "$f" ] || { echo "bench/run.sh: $f was not built" >&2; exit 1; }
 done
 
 COLD=$(mktemp -d "${TMPDIR:-/tmp}/baton-bench-cold.XXXXXX")
-trap 'rm -rf "$COLD"' EXIT
+# The orders example, built in a temporary copy so the working tree is
+# left alone (examples/*/build is ignored by git anyway).
+ORDERS=$(mktemp -d "${TMPDIR:-/tmp}/baton-bench-orders.XXXXXX")
+trap 'rm -rf "$COLD" "$ORDERS"' EXIT
+cp -R examples/orders/. "$ORDERS/"
+rm -rf "$ORDERS/build"
+BUILD_ABS=$(cd "$BUILD" && pwd)
+if ! (cd "$ORDERS" && PATH="$BUILD_ABS:$PATH" baton build >"$ORDERS/build.log" 2>&1); then
+  cat "$ORDERS/build.log" >&2
+  echo "bench/run.sh: building examples/orders failed" >&2
+  exit 1
+fi
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$OUT/log.txt"
@@ -75,6 +90,13 @@ run "$BENCH" kernel "$G/bench_sha256.wasm" --mib 64 --reps 11
 run "$BENCH" calls "$G/bench_small.wasm" "$G/bench_calls.wasm" --samples 201 --n 100000
 # Samples of about 1 ms each, all kinds interleaved (about 5 s in total).
 run "$BUILD/bench_copy" "$G/bench_copy_caller.wasm" "$G/bench_copy_callee.wasm" --samples 201
+# 5000 flow runs per path and placement (1 to 2 s each): all three
+# processes on one CPU, client and services on different CPUs, and wherever
+# the scheduler puts them.
+for placement in same split any; do
+  if [ "$placement" = split ] && [ "$(nproc)" -lt 2 ]; then continue; fi
+  run "$BUILD/bench_http" "$ORDERS/baton.toml" --runs 5000 --placement "$placement"
+done
 T1=$(date +%s)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 grep '^@ ' "$OUT/log.txt" | cut -c3- >"$OUT/raw.txt"
@@ -136,6 +158,15 @@ if [ -n "$(git status --porcelain 2>/dev/null | head -1)" ]; then REV="$REV (unc
         r = v["copy.ratio_1m_paired.median"]
         print "| same, 1 MiB | " f(v["copy.fwd_1m_ns.median"] / 1000, 1) " / " f(v["copy.fwd_1m_ns.p90"] / 1000, 1) " us = " f(v["copy.fwd_1m_gbps"], 2) " GB/s | memcpy between host buffers: " f(v["copy.memcpy_1m_ns.median"] / 1000, 1) " / " f(v["copy.memcpy_1m_ns.p90"] / 1000, 1) " us = " f(v["copy.memcpy_1m_gbps"], 2) " GB/s; engine floor: " f(v["copy.raw_1m_ns.median"] / 1000, 1) " us | " f(100 * r, 0) "% of memcpy (median of per-sample ratios; by medians " f(100 * v["copy.ratio_1m"], 0) "%, p90 " f(100 * v["copy.ratio_1m_paired.p90"], 0) "%) | >= 50% of memcpy | " status(r >= 0.5) " |"
         print "| same call through host values (lift + typed host fn + lower), 16 B / 1 KiB / 1 MiB | " f(v["copy.host_16_ns.median"], 1) " ns / " f(v["copy.host_1k_ns.median"], 1) " ns / " f(v["copy.host_1m_ns.median"] / 1000, 1) " us | | " f(v["copy.host_over_fwd_16"], 2) "x / " f(v["copy.host_over_fwd_1k"], 2) "x / " f(v["copy.host_over_fwd_1m"], 2) "x the copy path | (context) | |"
+      }
+      np = split("same split any", pl, " ")
+      for (i = 1; i <= np; i++) {
+        k = "http." pl[i] "."
+        if (v[k "runs"] == "") continue
+        where = pl[i] == "same" ? "all on one CPU" : pl[i] == "split" ? "client and services on different CPUs" : "placed by the scheduler"
+        b = v[k "inproc_us.median"]; ka = v[k "keepalive_us.median"]; nc = v[k "newconn_us.median"]
+        print "| orders flow, in process vs HTTP keep-alive (" where ") | " f(b, 2) " / " f(v[k "inproc_us.p90"], 2) " us | two loopback HTTP services, keep-alive: " f(ka, 1) " / " f(v[k "keepalive_us.p90"], 1) " us (of which handle-init in the services: " f(v[k "keepalive_app_us.median"], 1) " us) | " f(ka / b, 1) "x lower in process (p90: " f(v[k "ratio_keepalive_p90"], 1) "x) | >= 100x | " status(ka / b >= 100) " |"
+        print "| same, new connection per request (" where ") | | " f(nc, 1) " / " f(v[k "newconn_us.p90"], 1) " us (handle-init: " f(v[k "newconn_app_us.median"], 1) " us) | " f(nc / b, 1) "x lower in process (p90: " f(v[k "ratio_newconn_p90"], 1) "x) | >= 100x | " status(nc / b >= 100) " |"
       }
     }' "$OUT/raw.txt"
 } >"$OUT/results.md"
