@@ -16,6 +16,7 @@
 #include "abi/abi.h"
 #include "app/internal.h"
 #include "component/component.h"
+#include "component/instance.h"
 #include "value/value.h"
 
 bt_comp_t *bt_app_comp(baton_app_t *app, const char *name) {
@@ -153,7 +154,7 @@ static baton_trap_t *config_get(void *env, baton_instance_t *caller, const baton
 }
 
 /* Binds every import of c's world that is a config interface. */
-static baton_error_t *bind_config(bt_comp_t *c) {
+static baton_error_t *bind_config(bt_comp_t *c, baton_linker_t *linker) {
   const char *bound = c->m->config_import.text;
   for (size_t i = 0; i < c->world->import_count; i++) {
     const bt_wit_world_item_t *it = &c->world->imports[i];
@@ -166,15 +167,15 @@ static baton_error_t *bind_config(bt_comp_t *c) {
       char have[512] = "no get-config function";
       if (fn) bt_abi_func_str(fn, have, sizeof have);
       return baton_error_new(BATON_ETYPE,
-                             "component `%s`: import `%s` is a config interface, but its get-config is "
+                             "import `%s` is a config interface, but its get-config is "
                              "`%s`; baton provides get-config: func(key: string) -> result<string, error> "
                              "with error = variant { provider(string), invalid-key(string), "
                              "invalid-schema(string), other(string) }",
-                             c->m->name, it->name, have);
+                             it->name, have);
     }
     char module[512];
     bt_abi_import_module(it, module, sizeof module);
-    baton_error_t *err = bt_abi_define_import(c->linker, module, fn, config_get, c, NULL);
+    baton_error_t *err = bt_abi_define_import(linker, module, fn, config_get, c, NULL);
     if (err) return err;
     c->config_fn = fn;
   }
@@ -250,18 +251,27 @@ static baton_error_t *load_world(bt_comp_t *c) {
   return bt_abi_check_world(c->module, c->world);
 }
 
+baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker) {
+  const char *argv[] = {c->m->name};
+  baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = c->app->opts.output,
+                            .prefix_lines = c->app->opts.prefix_output};
+  baton_error_t *err = baton_linker_define_wasi(linker, &wc);
+  if (!err) err = bind_config(c, linker);
+  return err;
+}
+
 static baton_error_t *load_component(baton_app_t *app, bt_comp_t *c) {
-  baton_error_t *err = baton_module_new_file(app->engine, c->m->source.text, &c->module);
-  if (!err) err = load_world(c);
-  if (!err) err = baton_linker_new(app->engine, &c->linker);
-  if (!err) {
-    const char *argv[] = {c->m->name};
-    baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = app->opts.output,
-                              .prefix_lines = app->opts.prefix_output};
-    err = baton_linker_define_wasi(c->linker, &wc);
+  baton_error_t *err;
+  if (bt_appc_is_component_file(c->m->source.text)) {
+    err = bt_appc_load(app, c); /* a real component (comp_component.c) */
+  } else {
+    err = baton_module_new_file(app->engine, c->m->source.text, &c->module);
+    if (!err) err = load_world(c);
+    if (!err) err = baton_linker_new(app->engine, &c->linker);
+    if (!err) err = bt_app_define_host(c, c->linker);
+    /* With dependencies, each instance gets a linker of its own. */
+    if (!err && !c->m->ndeps) err = baton_instance_pre_new(c->linker, c->module, &c->pre);
   }
-  if (!err) err = bind_config(c);
-  if (!err) err = baton_instance_pre_new(c->linker, c->module, &c->pre);
   if (err) return baton_error_wrap(err, BT_POS_FMT ": component `%s`", BT_POS_ARGS(c->m->pos), c->m->name);
   return NULL;
 }
@@ -276,6 +286,7 @@ void baton_app_delete(baton_app_t *app) {
     baton_linker_delete(c->linker);
     baton_module_delete(c->module);
     bt_wit_free(c->wit);
+    bt_ccomp_free(c->ccomp);
   }
   bt_free(app->comps);
   bt_app_free(app->manifest);
@@ -310,6 +321,7 @@ baton_error_t *baton_app_load(baton_engine_t *engine, const char *path, const ba
     app->ncomps = i + 1;
     err = load_component(app, c);
   }
+  if (!err) err = bt_appc_check_deps(app);
   if (!err) err = bt_app_build_flows(app);
   if (err) {
     baton_app_delete(app);
@@ -333,19 +345,17 @@ static baton_error_t *app_invoke(void *ctx, const char *component, const char *e
   const bt_wit_function_t *f2;
   baton_error_t *err = bt_app_find_export(c, export_name, &f2, core, sizeof core);
   if (err) return err;
-  baton_instance_t *inst = *instance;
+  bt_appinst_t *inst = *instance;
   if (!inst) {
-    baton_instance_config_t cfg = {.timeout_ms = timeout_ms ? timeout_ms : c->m->timeout_ms,
-                                   .max_memory = c->m->max_memory, .name = c->m->name};
-    err = baton_instance_pre_instantiate(c->pre, &cfg, &inst, trap);
+    err = bt_appc_instantiate(c, timeout_ms ? timeout_ms : c->m->timeout_ms, NULL, &inst, trap);
     if (err || *trap) return err;
     *instance = inst;
   }
-  return bt_abi_call(inst, fn, core, args, nargs, result, trap);
+  return bt_appc_call(inst, fn, core, args, nargs, result, trap);
 }
 
 static void app_release(void *ctx, const char *component, void *instance) {
-  baton_instance_delete(instance);
+  bt_appc_release(instance);
 }
 
 const bt_flow_invoker_t bt_app_invoker_template = {app_invoke, app_release, NULL};
@@ -365,7 +375,7 @@ baton_error_t *baton_app_call(baton_app_t *app, const char *component, const cha
                            fn->param_count, fn->param_count == 1 ? "" : "s", nargs);
   void *inst = NULL;
   err = app_invoke(app, component, export_name, fn, args, nargs, 0, &inst, result, trap);
-  if (inst) baton_instance_delete(inst);
+  bt_appc_release(inst);
   return err;
 }
 

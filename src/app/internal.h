@@ -22,6 +22,7 @@ typedef struct bt_comp {
   baton_linker_t *linker;
   baton_instance_pre_t *pre;
   const bt_wit_function_t *config_fn; /* the bound get-config, if any */
+  struct bt_ccomp *ccomp; /* a real component (then module, linker, pre are NULL) */
 } bt_comp_t;
 
 struct baton_app {
@@ -57,6 +58,42 @@ BT_HIDDEN baton_error_t *bt_app_only_export(const bt_comp_t *c, const char **nam
 /* The invoker the flow runner uses: fresh (or slot-reused) instances and
  * typed calls. */
 BT_HIDDEN extern const bt_flow_invoker_t bt_app_invoker_template;
+
+/* baton_app_run with separate formats for the input and the result (the
+ * CLI's `--input WAVE --json`). The manifest's default_input is always
+ * WAVE; fmt applies to an input given here. */
+BT_HIDDEN baton_error_t *bt_app_run_fmt(baton_app_t *app, const char *flow, const char *input,
+                                        baton_format_t fmt, baton_format_t out_fmt,
+                                        baton_run_result_t *result);
+
+/* Defines WASI (output prefixed with the component's name) and the config
+ * provider for c's imports in linker (app.c). */
+BT_HIDDEN baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker);
+
+/* ---- comp_component.c: real components and dependencies ---- */
+
+/* An instance of an app component with the instances of the components it
+ * depends on. */
+typedef struct bt_appinst bt_appinst_t;
+struct bt_cstore;
+
+/* Whether the file is a component binary (not a core module). */
+BT_HIDDEN bool bt_appc_is_component_file(const char *path);
+/* Compiles a component source and sets c->ccomp and c->world. */
+BT_HIDDEN baton_error_t *bt_appc_load(baton_app_t *app, bt_comp_t *c);
+/* Checks every component's imports against its dependencies' exports
+ * (after all components are loaded). Errors name both components. */
+BT_HIDDEN baton_error_t *bt_appc_check_deps(baton_app_t *app);
+/* Instantiates c and, first, one instance of each component it depends on
+ * (recursively). store may be NULL (a new one). Caller releases. */
+BT_HIDDEN baton_error_t *bt_appc_instantiate(bt_comp_t *c, uint64_t timeout_ms, struct bt_cstore *store,
+                                             bt_appinst_t **out, baton_trap_t **trap);
+BT_HIDDEN void bt_appc_release(bt_appinst_t *inst);
+/* Calls export `core` (the core name bt_app_find_export gives) with fn's
+ * types. */
+BT_HIDDEN baton_error_t *bt_appc_call(bt_appinst_t *inst, const bt_wit_function_t *fn, const char *core,
+                                      const baton_value_t *args, size_t nargs, baton_value_t *result,
+                                      baton_trap_t **trap);
 
 /* Compiles the manifest's flows (or the pipeline) into app->flows. */
 BT_HIDDEN baton_error_t *bt_app_build_flows(baton_app_t *app);

@@ -6,7 +6,8 @@
  * flow input, a compensation takes the compensated step's output), retry
  * policies and timeouts resolved — and compiled against the components' WIT.
  * An app without flows gets one flow, "pipeline": its components in
- * manifest order, each output feeding the next one's single export.
+ * manifest order, each output feeding the next one's single export
+ * (components that others depend on serve those and are not steps).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,16 +210,30 @@ static baton_error_t *build_flow(baton_app_t *app, const bt_app_flow_t *flow, bt
   return err;
 }
 
+/* Whether another component depends on component idx. */
+static bool is_dependency(const baton_app_t *app, size_t idx) {
+  for (size_t i = 0; i < app->ncomps; i++)
+    for (size_t k = 0; k < app->comps[i].m->ndeps; k++)
+      if (app->comps[i].m->deps[k].component.name && app->comps[i].m->deps[k].component.index == idx) return true;
+  return false;
+}
+
 /* The pipeline of an app without flows. */
 static baton_error_t *build_pipeline(baton_app_t *app, bt_flow_t **out) {
-  size_t n = app->ncomps;
-  if (n == 0) return baton_error_new(BATON_EINVALID_ARGUMENT, "%s has no components", app->manifest->path);
-  bt_flow_step_spec_t *steps = bt_calloc(n, sizeof *steps);
-  char **sels = bt_calloc(n, sizeof *sels);
-  char **wheres = bt_calloc(n, sizeof *wheres);
-  baton_error_t *err = steps && sels && wheres ? NULL : baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  size_t n = 0;
+  size_t *order = bt_calloc(app->ncomps + 1, sizeof *order);
+  for (size_t i = 0; order && i < app->ncomps; i++)
+    if (!is_dependency(app, i)) order[n++] = i;
+  if (order && n == 0) {
+    bt_free(order);
+    return baton_error_new(BATON_EINVALID_ARGUMENT, "%s has no components", app->manifest->path);
+  }
+  bt_flow_step_spec_t *steps = bt_calloc(n + 1, sizeof *steps);
+  char **sels = bt_calloc(n + 1, sizeof *sels);
+  char **wheres = bt_calloc(n + 1, sizeof *wheres);
+  baton_error_t *err = order && steps && sels && wheres ? NULL : baton_error_new(BATON_ENO_MEMORY, "out of memory");
   for (size_t i = 0; i < n && !err; i++) {
-    bt_comp_t *c = &app->comps[i];
+    bt_comp_t *c = &app->comps[order[i]];
     steps[i].name = c->m->name;
     steps[i].component = c->m->name;
     err = bt_app_only_export(c, &steps[i].export_name);
@@ -229,7 +244,7 @@ static baton_error_t *build_pipeline(baton_app_t *app, bt_flow_t **out) {
     if (err) break;
     char sel[512];
     if (i == 0) snprintf(sel, sizeof sel, "$input");
-    else snprintf(sel, sizeof sel, "steps.%s", app->comps[i - 1].m->name);
+    else snprintf(sel, sizeof sel, "steps.%s", app->comps[order[i - 1]].m->name);
     sels[i] = bt_strdup(sel);
     steps[i].args = (const char *const *)&sels[i];
     steps[i].nargs = fn->param_count > 0 ? 1 : 0;
@@ -256,6 +271,7 @@ static baton_error_t *build_pipeline(baton_app_t *app, bt_flow_t **out) {
   bt_free(sels);
   bt_free(wheres);
   bt_free(steps);
+  bt_free(order);
   return err;
 }
 
@@ -331,6 +347,11 @@ static char *dup_c(const char *s) { return s ? strdup(s) : NULL; }
 
 baton_error_t *baton_app_run(baton_app_t *app, const char *name, const char *input, baton_format_t fmt,
                              baton_run_result_t *res) {
+  return bt_app_run_fmt(app, name, input, fmt, fmt, res);
+}
+
+baton_error_t *bt_app_run_fmt(baton_app_t *app, const char *name, const char *input, baton_format_t fmt,
+                              baton_format_t out_fmt, baton_run_result_t *res) {
   memset(res, 0, sizeof *res);
   bt_flow_t *f;
   baton_error_t *err = find_flow(app, name, &f);
@@ -375,7 +396,7 @@ baton_error_t *baton_app_run(baton_app_t *app, const char *name, const char *inp
   const bt_wit_type_t *out_type = bt_flow_output_type(f);
   if (out_type && out.kind) {
     bt_strbuf_t b = BT_STRBUF_INIT;
-    err = fmt == BATON_FORMAT_JSON ? bt_json_print(&out, out_type, &b) : bt_wave_print(&out, out_type, &b);
+    err = out_fmt == BATON_FORMAT_JSON ? bt_json_print(&out, out_type, &b) : bt_wave_print(&out, out_type, &b);
     if (!err) res->output = dup_c(b.data ? b.data : "");
     bt_strbuf_free(&b);
   }

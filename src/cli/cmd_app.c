@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "app/internal.h"
 #include "manifest/app.h"
 
 typedef struct {
@@ -132,28 +133,24 @@ int cmd_run(int argc, char **argv) {
     free(pos);
     return rc;
   }
-  baton_format_t fmt = input_json || (json && !input) ? BATON_FORMAT_JSON : BATON_FORMAT_WAVE;
-  if (input) fmt = BATON_FORMAT_WAVE;
+  /* The input is read as given (--input WAVE, --input-json JSON; the
+   * manifest's default_input is WAVE); the result is printed as JSON with
+   * --json or --input-json, else as WAVE. */
+  baton_format_t fmt = input_json ? BATON_FORMAT_JSON : BATON_FORMAT_WAVE;
+  baton_format_t out_fmt = input_json || json ? BATON_FORMAT_JSON : BATON_FORMAT_WAVE;
   double *times = calloc(repeat, sizeof *times);
   baton_run_result_t res = {0};
   baton_error_t *err = NULL;
   for (uint64_t i = 0; i < repeat && !err; i++) {
     baton_run_result_clear(&res);
     double t0 = now_us();
-    err = baton_app_run(app, flow, input_json ? input_json : input, fmt, &res);
+    err = bt_app_run_fmt(app, flow, input_json ? input_json : input, fmt, out_fmt, &res);
     if (times) times[i] = now_us() - t0;
     if (res.failed) break;
   }
   if (err) {
     rc = cli_fail(err);
   } else {
-    /* Print the result in the requested format (the run used `fmt` for
-     * both input and output; with --json and a WAVE input, print JSON). */
-    if (json && fmt == BATON_FORMAT_WAVE && !res.failed) {
-      baton_run_result_clear(&res);
-      err = baton_app_run(app, flow, input, BATON_FORMAT_WAVE, &res);
-      baton_error_delete(err);
-    }
     rc = report(&res, flow ? flow : baton_app_flow_name(app, 0));
     if (repeat > 1 && !res.failed && times) {
       qsort(times, repeat, sizeof *times, cmp_double);
@@ -436,7 +433,11 @@ int cmd_plugin(const char *name, int argc, char **argv) {
   setenv("BATON_VERSION", baton_version(), 1);
   char *manifest = NULL;
   baton_error_t *err = bt_app_find_default(".", &manifest);
-  if (!err && manifest) setenv("BATON_MANIFEST", manifest, 1);
+  if (!err && manifest) {
+    char *abs = realpath(manifest, NULL); /* absolute: the plugin may change directory */
+    setenv("BATON_MANIFEST", abs ? abs : manifest, 1);
+    free(abs);
+  }
   baton_error_delete(err);
   free(manifest);
   char **args = calloc((size_t)argc + 2, sizeof *args);

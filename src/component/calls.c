@@ -78,6 +78,18 @@ static void table_remove(cr_table *t, uint32_t i) {
 
 uint32_t bt_cstore_live(const bt_cstore_t *s) { return s->table.live; }
 
+baton_error_t *bt_cstore_own(bt_cstore_t *s, bt_crtype_t *rt, uint32_t rep, uint32_t *handle) {
+  *handle = table_add(&s->table, (cr_handle){.rt = rt, .rep = rep, .own = true});
+  return *handle ? NULL : baton_error_new(BATON_ENO_MEMORY, "out of memory growing the handle table");
+}
+
+baton_error_t *bt_cstore_rep(const bt_cstore_t *s, uint32_t handle, uint32_t *rep) {
+  if (handle == 0 || handle >= s->table.n || !s->table.h[handle].live)
+    return baton_error_new(BATON_ENOT_FOUND, "unknown handle %" PRIu32, handle);
+  *rep = s->table.h[handle].rep;
+  return NULL;
+}
+
 void cr_poison(cr_cinst *ci) {
   if (ci) ci->poisoned = true;
 }

@@ -116,8 +116,8 @@ static bool find_section(const uint8_t *bytes, size_t len, uint8_t id, rd *out) 
 
 static bool functype_eq(const bt_wasm_functype_t *a, const bt_wasm_functype_t *b) {
   return a->nparams == b->nparams && a->nresults == b->nresults &&
-         memcmp(a->params, b->params, a->nparams) == 0 &&
-         memcmp(a->results, b->results, a->nresults) == 0;
+         (!a->nparams || memcmp(a->params, b->params, a->nparams) == 0) &&
+         (!a->nresults || memcmp(a->results, b->results, a->nresults) == 0);
 }
 
 /* Recognises a shim module (see the file comment) and fills m. */

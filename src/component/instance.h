@@ -105,6 +105,7 @@ BT_HIDDEN void bt_ccomp_stats(const bt_ccomp_t *comp, uint32_t *compiled, uint32
  * pass resources to each other must share one. Reference counted: every
  * instance created in it holds a reference. */
 BT_HIDDEN baton_error_t *bt_cstore_new(bt_cstore_t **out);
+BT_HIDDEN void bt_cstore_retain(bt_cstore_t *store);
 BT_HIDDEN void bt_cstore_release(bt_cstore_t *store);
 
 /* ---- instantiating ---- */
@@ -181,6 +182,12 @@ BT_HIDDEN baton_error_t *bt_cinstance_call(bt_cinstance_t *inst, const char *exp
  * resource's destructor). Returns a host error for an unknown handle, or
  * NULL with *trap set when the destructor trapped. */
 BT_HIDDEN baton_error_t *bt_cstore_drop(bt_cstore_t *store, uint32_t handle, baton_trap_t **trap);
+/* Adds an own handle of resource type rt (a host resource from
+ * bt_cinstance_host_resource, or a type a component exports) with
+ * representation rep to the store's table: *handle is its index. */
+BT_HIDDEN baton_error_t *bt_cstore_own(bt_cstore_t *store, bt_crtype_t *rt, uint32_t rep, uint32_t *handle);
+/* The representation behind a handle the host holds. */
+BT_HIDDEN baton_error_t *bt_cstore_rep(const bt_cstore_t *store, uint32_t handle, uint32_t *rep);
 /* Number of live entries in the store's table (tests). */
 BT_HIDDEN uint32_t bt_cstore_live(const bt_cstore_t *store);
 
@@ -212,7 +219,15 @@ BT_HIDDEN bool bt_cvinst_get(const bt_cvinst_t *v, const char *name, bt_citem_t 
 BT_HIDDEN uint32_t bt_cvinst_count(const bt_cvinst_t *v);
 BT_HIDDEN const char *bt_cvinst_name(const bt_cvinst_t *v, uint32_t i, bt_citem_t *item);
 
-/* A fresh resource type implemented by the host (no destructor). */
-BT_HIDDEN bt_crtype_t *bt_cinstance_host_resource(bt_cinstance_t *inst, const char *name);
+/* Structural equality of WIT types and function signatures as the
+ * canonical ABI sees them: kinds, field and case names, element types;
+ * parameter names, type names and resource identity are not compared
+ * (types bounded to 200 levels by the readers). */
+BT_HIDDEN bool bt_cwit_type_eq(const bt_wit_type_t *a, const bt_wit_type_t *b);
+BT_HIDDEN bool bt_cwit_func_eq(const bt_wit_function_t *a, const bt_wit_function_t *b);
+
+/* A fresh resource type implemented by the host (no destructor), owned by
+ * the store (it lives as long as the store). NULL when out of memory. */
+BT_HIDDEN bt_crtype_t *bt_cstore_host_resource(bt_cstore_t *store, const char *name);
 
 #endif

@@ -239,7 +239,8 @@ static const cr_coreexp *find_arg(cr_cinst *ci, const bt_cdef_t *d, const char *
 
 static bool functype_eq(const bt_wasm_functype_t *a, const bt_wasm_functype_t *b) {
   return a->nparams == b->nparams && a->nresults == b->nresults &&
-         memcmp(a->params, b->params, a->nparams) == 0 && memcmp(a->results, b->results, a->nresults) == 0;
+         (!a->nparams || memcmp(a->params, b->params, a->nparams) == 0) &&
+         (!a->nresults || memcmp(a->results, b->results, a->nresults) == 0);
 }
 
 /* An emulated shim: slots filled later by a fixup. */
@@ -250,7 +251,8 @@ static baton_error_t *inst_shim(cr_cinst *ci, const cr_module *m, cr_coreinst *o
   if (!slots) return OOM();
   slots->n = m->table_size;
   slots->fns = cr_alloc(&r->arena, sizeof *slots->fns * (m->table_size + 1));
-  if (!slots->fns) return OOM();
+  slots->types = cr_alloc(&r->arena, sizeof *slots->types * (m->table_size + 1));
+  if (!slots->fns || !slots->types) return OOM();
   out->n = w->nexports;
   out->ex = cr_alloc(&r->arena, sizeof *out->ex * (w->nexports + 1));
   if (!out->ex) return OOM();
@@ -263,6 +265,7 @@ static baton_error_t *inst_shim(cr_cinst *ci, const cr_module *m, cr_coreinst *o
       if (!f) return OOM();
       f->slots = slots;
       f->slot = m->fn_slot[e->index];
+      slots->types[f->slot] = f->type;
       x->sort = BT_CSORT_CORE_FUNC;
       x->item = f;
     } else {
@@ -273,17 +276,6 @@ static baton_error_t *inst_shim(cr_cinst *ci, const cr_module *m, cr_coreinst *o
       ref->name = e->name;
       x->sort = BT_CSORT_CORE_TABLE;
       x->item = ref;
-    }
-  }
-  return NULL;
-}
-
-/* The type a shim function calling slot k expects there, if any. */
-static const bt_wasm_functype_t *slot_type(cr_cinst *ci, const cr_slots *slots, uint32_t k) {
-  for (cr_cinst *c = ci->root->all; c; c = c->next_all) {
-    for (uint32_t i = 0; i < c->comp->spaces[BT_CSORT_CORE_FUNC].count; i++) {
-      const cr_corefn *f = c->items[BT_CSORT_CORE_FUNC][i];
-      if (f && f->kind == CR_F_SLOT && f->slots == slots && f->slot == k) return f->type;
     }
   }
   return NULL;
@@ -327,7 +319,7 @@ static baton_error_t *inst_fixup(cr_cinst *ci, const bt_cdef_t *d, const cr_modu
     }
     for (uint32_t k = 0; k < e->n && !err; k++) {
       cr_corefn *f = e->funcs[k] == UINT32_MAX ? NULL : funcs[e->funcs[k]];
-      const bt_wasm_functype_t *want = slot_type(ci, s, e->offset + k);
+      const bt_wasm_functype_t *want = s->types[e->offset + k];
       if (f && want && !functype_eq(want, f->type)) {
         char a[128], b[128];
         bt_wasm_functype_str(want, a, sizeof a);
@@ -607,32 +599,6 @@ static baton_error_t *exec_instance(cr_cinst *ci, const bt_cdef_t *d, baton_trap
 
 /* ---- imports ---- */
 
-/* Structural equality of two converted WIT types (resources not compared). */
-static bool wit_eq(const bt_wit_type_t *a, const bt_wit_type_t *b, int depth) {
-  a = bt_wit_type_unalias(a);
-  b = bt_wit_type_unalias(b);
-  if (!a || !b) return a == b;
-  if (a == b) return true;
-  if (a->kind != b->kind || depth > 200) return false;
-  switch (a->kind) {
-    case BT_WIT_LIST: case BT_WIT_OPTION: return wit_eq(a->target, b->target, depth + 1);
-    case BT_WIT_RESULT: return wit_eq(a->ok, b->ok, depth + 1) && wit_eq(a->err, b->err, depth + 1);
-    case BT_WIT_TUPLE:
-      if (a->count != b->count) return false;
-      for (size_t i = 0; i < a->count; i++)
-        if (!wit_eq(a->types[i], b->types[i], depth + 1)) return false;
-      return true;
-    case BT_WIT_RECORD: case BT_WIT_VARIANT: case BT_WIT_ENUM: case BT_WIT_FLAGS:
-      if (a->count != b->count) return false;
-      for (size_t i = 0; i < a->count; i++)
-        if (strcmp(a->fields[i].name, b->fields[i].name) != 0 ||
-            !wit_eq(a->fields[i].type, b->fields[i].type, depth + 1))
-          return false;
-      return true;
-    default: return true; /* primitives, resources, handles (kinds equal) */
-  }
-}
-
 /* Checks a supplied function against the type an import declares. */
 static baton_error_t *check_func(bt_cinstance_t *r, const bt_ctype_t *want, const bt_cfunc_t *have,
                                  const char *what) {
@@ -642,11 +608,7 @@ static baton_error_t *check_func(bt_cinstance_t *r, const bt_ctype_t *want, cons
   const bt_wit_function_t *w = cr_conv_func(c->conv, want, what, true, &err);
   pthread_mutex_unlock(&c->lock);
   if (!w) return err;
-  bool ok = w->param_count == have->wit->param_count && !w->result == !have->wit->result &&
-            (!w->result || wit_eq(w->result, have->wit->result, 0));
-  for (size_t i = 0; ok && i < w->param_count; i++)
-    ok = wit_eq(w->params[i].type, have->wit->params[i].type, 0);
-  if (ok) return NULL;
+  if (bt_cwit_func_eq(w, have->wit)) return NULL;
   char a[512], b[512];
   return baton_error_new(BATON_ETYPE, "%s: expected %s, but the supplied function is %s", what,
                          bt_abi_func_str(w, a, sizeof a), bt_abi_func_str(have->wit, b, sizeof b));
@@ -799,9 +761,12 @@ baton_error_t *bt_cstore_new(bt_cstore_t **out) {
   return NULL;
 }
 
+void bt_cstore_retain(bt_cstore_t *s) { atomic_fetch_add(&s->refs, 1); }
+
 void bt_cstore_release(bt_cstore_t *s) {
   if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
   cr_table_free(&s->table);
+  cr_arena_free(&s->arena);
   bt_free(s);
 }
 
@@ -898,8 +863,11 @@ bool bt_cvinst_set(bt_cinstance_t *r, bt_cvinst_t *v, uint32_t i, const char *na
   return v->items[i].name != NULL;
 }
 
-bt_crtype_t *bt_cinstance_host_resource(bt_cinstance_t *r, const char *name) {
-  return new_rtype(r->top, NULL, name);
+bt_crtype_t *bt_cstore_host_resource(bt_cstore_t *s, const char *name) {
+  bt_crtype_t *rt = cr_alloc(&s->arena, sizeof *rt);
+  if (!rt) return NULL;
+  rt->name = cr_strdup(&s->arena, name ? name : "resource");
+  return rt->name ? rt : NULL;
 }
 
 bt_cfunc_t *bt_cinstance_host_func(bt_cinstance_t *r, const bt_ctype_t *type, const char *name,

@@ -146,10 +146,12 @@ typedef struct cr_opts {
   cr_corefn *post;
 } cr_opts;
 
-/* An emulated table (the shim's `$imports`). */
+/* An emulated table (the shim's `$imports`): what each slot holds, and the
+ * type the shim function calling it expects (NULL: no shim function). */
 typedef struct cr_slots {
   uint32_t n;
   cr_corefn **fns;
+  const bt_wasm_functype_t **types;
 } cr_slots;
 
 struct cr_corefn {
@@ -196,7 +198,7 @@ typedef struct cr_coreinst {
 } cr_coreinst;
 
 struct bt_crtype {
-  bt_cinstance_t *root; /* the root instance whose arena holds it */
+  bt_cinstance_t *root; /* the root instance whose arena holds it; NULL: a store's */
   cr_cinst *impl;       /* the defining component instance; NULL: the host */
   cr_corefn *dtor;      /* NULL: none */
   const char *name;
@@ -268,6 +270,7 @@ BT_HIDDEN void cr_table_free(cr_table *t);
 struct bt_cstore {
   _Atomic long refs;
   cr_table table;
+  cr_arena arena; /* host resource types */
 };
 
 struct cr_cinst {

@@ -216,3 +216,36 @@ bool cr_func_has_handles(const bt_ctype_t *ft) {
     if (bt_ctype_unalias(ft->fields[i].type)->flags & BT_CT_HAS_RESOURCE) return true;
   return ft->elem && (bt_ctype_unalias(ft->elem)->flags & BT_CT_HAS_RESOURCE);
 }
+
+bool bt_cwit_type_eq(const bt_wit_type_t *a, const bt_wit_type_t *b) {
+  a = bt_wit_type_unalias(a);
+  b = bt_wit_type_unalias(b);
+  if (!a || !b) return a == b;
+  if (a == b) return true;
+  if (a->kind != b->kind) return false;
+  switch (a->kind) {
+    case BT_WIT_LIST: case BT_WIT_OPTION: return bt_cwit_type_eq(a->target, b->target);
+    case BT_WIT_RESULT: return bt_cwit_type_eq(a->ok, b->ok) && bt_cwit_type_eq(a->err, b->err);
+    case BT_WIT_TUPLE:
+      if (a->count != b->count) return false;
+      for (size_t i = 0; i < a->count; i++)
+        if (!bt_cwit_type_eq(a->types[i], b->types[i])) return false;
+      return true;
+    case BT_WIT_RECORD: case BT_WIT_VARIANT: case BT_WIT_ENUM: case BT_WIT_FLAGS:
+      if (a->count != b->count) return false;
+      for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->fields[i].name, b->fields[i].name) != 0 ||
+            !bt_cwit_type_eq(a->fields[i].type, b->fields[i].type))
+          return false;
+      return true;
+    default: return true; /* primitives, resources, handles (kinds equal) */
+  }
+}
+
+bool bt_cwit_func_eq(const bt_wit_function_t *a, const bt_wit_function_t *b) {
+  if (a->param_count != b->param_count || !a->result != !b->result) return false;
+  if (a->result && !bt_cwit_type_eq(a->result, b->result)) return false;
+  for (size_t i = 0; i < a->param_count; i++)
+    if (!bt_cwit_type_eq(a->params[i].type, b->params[i].type)) return false;
+  return true;
+}

@@ -163,7 +163,7 @@ static bool run_step(run_t *r, int i) {
     pol.max_attempts = r->obs->default_max_attempts;
     if (!pol.retry_on) pol.retry_on = BT_RETRY_ON_TRAP | BT_RETRY_ON_TIMEOUT;
   }
-  unsigned seed = (unsigned)(now_us()) ^ (unsigned)i;
+  unsigned seed = (unsigned)(uint64_t)now_us() ^ (unsigned)i; /* via uint64_t: a double above UINT_MAX is UB */
   const baton_value_t **args = bt_calloc(s->nargs + 1, sizeof *args);
   char why[512] = "", msg[1024] = "";
   baton_trap_kind_t tk = BATON_TRAP_NONE;

@@ -1,0 +1,98 @@
+/*
+ * src/cli/cmd_component.c: `baton call COMPONENT.wasm EXPORT [ARGS...]` for
+ * real components (src/component/instance.h). The component is compiled
+ * (its core modules through the AOT cache) and instantiated; it may import
+ * nothing the command line cannot provide (every import is reported by
+ * name). EXPORT is `f`, `iface#f` or `ns:pkg/iface@v#f`; arguments are WAVE
+ * (or JSON with --json) parsed against the export's parameter types and the
+ * result is printed the same way. Own handles in the result are printed as
+ * their index in the host's table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/abi.h"
+#include "cli/cli.h"
+#include "component/instance.h"
+#include "util/strbuf.h"
+#include "value/value.h"
+
+/* Lists the exported functions of an instance for a usage message. */
+static void list_exports(bt_cinstance_t *inst) {
+  const bt_wit_world_t *w = NULL;
+  baton_error_t *err = bt_cinstance_world(inst, &w);
+  if (err || !w) {
+    baton_error_delete(err);
+    return;
+  }
+  fprintf(stderr, "exported functions:\n");
+  for (size_t i = 0; i < w->export_count; i++) {
+    const bt_wit_world_item_t *it = &w->exports[i];
+    if (it->kind == BT_WIT_ITEM_FUNCTION) fprintf(stderr, "  %s\n", it->name);
+    else if (it->kind == BT_WIT_ITEM_INTERFACE)
+      for (size_t k = 0; k < it->interface->function_count; k++)
+        fprintf(stderr, "  %s#%s\n", it->name, it->interface->functions[k]->name);
+  }
+}
+
+int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64_t timeout, uint64_t max_mem) {
+  baton_engine_t *engine = NULL;
+  bt_ccomp_t *comp = NULL;
+  bt_cinstance_t *inst = NULL;
+  baton_trap_t *trap = NULL;
+  baton_value_t *args = NULL, res = {0};
+  bt_cfunc_t *fn = NULL;
+  int rc = BT_EXIT_OK;
+  size_t nargs = npos > 2 ? (size_t)npos - 2 : 0;
+  baton_error_t *err = baton_engine_new(NULL, &engine);
+  if (!err) err = bt_ccomp_new_file(engine, file, &comp);
+  bt_cinstance_config_t cfg = {.timeout_ms = timeout, .max_memory = max_mem};
+  if (!err) err = bt_cinstance_new(comp, NULL, &cfg, &inst, &trap);
+  if (!err && !trap && npos < 2) {
+    fprintf(stderr, "baton: a component call needs an EXPORT: baton call %s EXPORT [ARGS...]\n", file);
+    list_exports(inst);
+    rc = BT_EXIT_USAGE;
+    goto done;
+  }
+  if (!err && !trap) err = bt_cinstance_find_func(inst, pos[1], &fn);
+  const bt_wit_function_t *w = fn ? bt_cfunc_wit(fn) : NULL;
+  if (!err && !trap && nargs != w->param_count) {
+    char sig[512];
+    err = baton_error_new(BATON_EINVALID_ARGUMENT, "export `%s` is %s: %zu argument%s expected, %zu given",
+                          pos[1], bt_abi_func_str(w, sig, sizeof sig), w->param_count,
+                          w->param_count == 1 ? "" : "s", nargs);
+  }
+  if (!err && !trap) {
+    args = calloc(nargs + 1, sizeof *args);
+    if (!args) err = baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
+  for (size_t i = 0; !err && !trap && i < nargs; i++) {
+    const char *text = pos[2 + i];
+    err = json ? bt_json_parse(text, strlen(text), w->params[i].type, &args[i])
+               : bt_wave_parse(text, strlen(text), w->params[i].type, &args[i]);
+    if (err) err = baton_error_wrap(err, "argument %zu (%s)", i + 1, w->params[i].name);
+  }
+  if (!err && !trap) err = bt_cfunc_call(fn, bt_cinstance_store(inst), args, nargs, &res, &trap);
+  if (err) {
+    rc = cli_fail(err);
+  } else if (trap) {
+    fprintf(stderr, "trap: %s\n", baton_trap_message(trap));
+    baton_trap_delete(trap);
+    rc = BT_EXIT_GUEST;
+  } else if (w && w->result) {
+    bt_strbuf_t b = BT_STRBUF_INIT;
+    err = json ? bt_json_print(&res, w->result, &b) : bt_wave_print(&res, w->result, &b);
+    if (err) rc = cli_fail(err);
+    else printf("%s\n", b.data ? b.data : "");
+    bt_strbuf_free(&b);
+  }
+done:
+  baton_value_clear(&res);
+  for (size_t i = 0; args && i < nargs; i++) baton_value_clear(&args[i]);
+  free(args);
+  bt_cinstance_free(inst);
+  bt_ccomp_free(comp);
+  baton_engine_delete(engine);
+  return rc;
+}
