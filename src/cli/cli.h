@@ -67,5 +67,9 @@ int cmd_call_typed(const char *file, int npos, char **pos, const char *wit, cons
                    uint64_t timeout, uint64_t max_mem, bool *handled);
 /* `baton call` on a component binary (cmd_component.c). */
 int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64_t timeout, uint64_t max_mem);
+/* Whether path is a component binary; compiling one (its core modules)
+ * for `baton compile` and `baton build`, with a one-line summary. */
+bool cli_is_component_file(const char *path);
+baton_error_t *cli_compile_component(baton_engine_t *engine, const char *path, char *summary, size_t n);
 
 #endif

@@ -403,6 +403,16 @@ int cmd_build(int argc, char **argv) {
     if (err) rc = cli_fail(err);
   }
   for (size_t i = 0; i < m->ncomponents && !rc; i++) {
+    if (cli_is_component_file(m->components[i].source.text)) {
+      char summary[256];
+      err = cli_compile_component(engine, m->components[i].source.text, summary, sizeof summary);
+      if (err) {
+        rc = cli_fail(baton_error_wrap(err, "component `%s`", m->components[i].name));
+        break;
+      }
+      fprintf(stderr, "baton: %s: %s\n", m->components[i].name, summary);
+      continue;
+    }
     baton_module_t *mod;
     err = baton_module_new_file(engine, m->components[i].source.text, &mod);
     if (err) {

@@ -224,6 +224,13 @@ int cmd_compile(int argc, char **argv) {
   }
   int rc = BT_EXIT_OK;
   for (int i = 0; i < npos; i++) {
+    if (cli_is_component_file(pos[i])) {
+      char summary[256];
+      err = cli_compile_component(engine, pos[i], summary, sizeof summary);
+      if (err) rc = cli_fail(err);
+      else printf("%s: %s\n", pos[i], summary);
+      continue;
+    }
     baton_module_t *m;
     err = baton_module_new_file(engine, pos[i], &m);
     if (err) {

@@ -6,7 +6,8 @@
  * name). EXPORT is `f`, `iface#f` or `ns:pkg/iface@v#f`; arguments are WAVE
  * (or JSON with --json) parsed against the export's parameter types and the
  * result is printed the same way. Own handles in the result are printed as
- * their index in the host's table.
+ * their index in the host's table. Also the component branch of `baton
+ * compile` and `baton build` (cli_compile_component).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,4 +96,25 @@ done:
   bt_ccomp_free(comp);
   baton_engine_delete(engine);
   return rc;
+}
+
+bool cli_is_component_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  uint8_t head[8];
+  bool yes = fread(head, 1, 8, f) == 8 && bt_component_is_component(head, 8);
+  fclose(f);
+  return yes;
+}
+
+baton_error_t *cli_compile_component(baton_engine_t *engine, const char *path, char *summary, size_t n) {
+  bt_ccomp_t *comp = NULL;
+  baton_error_t *err = bt_ccomp_new_file(engine, path, &comp);
+  if (err) return err;
+  uint32_t compiled, emulated;
+  bt_ccomp_stats(comp, &compiled, &emulated);
+  snprintf(summary, n, "component: %u core module%s compiled or cached, %u adapter module%s run without "
+           "compiling", compiled, compiled == 1 ? "" : "s", emulated, emulated == 1 ? "" : "s");
+  bt_ccomp_free(comp);
+  return NULL;
 }

@@ -113,6 +113,8 @@ t "call nested component" 0 "$B" call "$G/nested.wasm" calc 4
 out_is '81'
 t "call calc component needs log" 2 "$B" call "$G/calc.wasm" run
 err_has "import \`log\`"
+t "compile a component" 0 "$B" compile "$G/calc.wasm"
+out_is "$G/calc.wasm: component: 1 core module compiled or cached, 2 adapter modules run without compiling"
 t "wit of a component" 0 "$B" wit "$P"
 if grep -q "export test:svc/store@0.1.0;" "$T/out"; then pass; else fail "want the exported interfaces"; fi
 
@@ -217,6 +219,8 @@ source = "text_user.wasm"
 [component.text]
 source = "text_provider.wasm"
 EOF
+t "build an app of components" 0 "$B" build -f "$A/spin.toml"
+err_has "shout: component: 1 core module"
 t "spin.toml v2 pipeline with a dependency" 0 "$B" run -f "$A/spin.toml" --input '["spin", "two"]' --quiet
 out_is '"SPIN TWO"'
 
