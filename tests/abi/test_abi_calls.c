@@ -644,7 +644,12 @@ TEST(guest_to_guest_copy) {
   baton_instance_delete(b);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  /* `test_abi_calls print-wit` prints the guests' WIT for test_typed_call.sh. */
+  if (argc > 1 && !strcmp(argv[1], "print-wit")) {
+    fputs(WIT_TEXT, stdout);
+    return 0;
+  }
   if (!fixture_init()) return 1;
   g_types_mod = load("abi_types.wasm");
   g_host_mod = load("abi_host.wasm");
