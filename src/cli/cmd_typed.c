@@ -51,16 +51,14 @@ static baton_error_t *load_world(const char *file, const char *wit, const char *
 int cmd_call_typed(const char *file, int npos, char **pos, const char *wit, const char *world_name, bool json,
                    uint64_t timeout, uint64_t max_mem, bool *handled) {
   *handled = false;
-  /* A component binary runs as a component. */
-  FILE *cf = wit ? NULL : fopen(file, "rb");
-  if (cf) {
-    uint8_t head[8];
-    bool is_comp = fread(head, 1, 8, cf) == 8 && bt_component_is_component(head, 8);
-    fclose(cf);
-    if (is_comp) {
-      *handled = true;
-      return cmd_call_component(file, npos, pos, json, timeout, max_mem);
+  /* A component binary runs as a component (its world is its own). */
+  if (cli_is_component_file(file)) {
+    *handled = true;
+    if (wit || world_name) {
+      fprintf(stderr, "baton: %s is a component; --wit and --world are for core modules\n", file);
+      return BT_EXIT_USAGE;
     }
+    return cmd_call_component(file, npos, pos, json, timeout, max_mem);
   }
   bt_wit_resolve_t *r = NULL;
   const bt_wit_world_t *world = NULL;

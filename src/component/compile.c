@@ -17,7 +17,13 @@
  *       * a fixup: only function and table imports, no definitions, active
  *         element segments with constant offsets listing imported
  *         functions, and optionally a start function that is an import
- *         (wit-component's way of calling `_initialize`);
+ *         (wit-component's way of calling `_initialize`, after the shim's
+ *         table is filled). The engine runs a module's `_initialize` when
+ *         it instantiates it — before the fixup, too early when
+ *         constructors call imports through the shim — so a module whose
+ *         `_initialize` a fixup calls is compiled with that export renamed
+ *         CR_INIT_NAME (same length, patched in a copy of the bytes), which
+ *         the engine does not run, and the fixup's start calls it;
  *   - the function type of every `canon lift` and `canon lower` is converted
  *     into a WIT function with its flat signature, checked against the core
  *     type the reader computed.
@@ -230,6 +236,8 @@ static bool detect_fixup(const bt_cdef_t *d, cr_arena *a, cr_module *m) {
 
 /* ---- compiling ---- */
 
+static bool index_defs(bt_ccomp_t *c);
+
 typedef struct build {
   bt_ccomp_t *c;
   cr_arena *arena;
@@ -329,21 +337,92 @@ static baton_error_t *add_module(build *b, const bt_component_t *comp, const bt_
   memset(m, 0, sizeof *m);
   m->def = d;
   m->index = d->index;
-  /* Identical bytes: share the compiled module. */
-  for (uint32_t i = 0; i + 1 < c->nmods; i++) {
-    const cr_module *o = &c->mods[i];
-    if (o->module && o->def->u.core_module.size == d->u.core_module.size &&
-        memcmp(o->def->u.core_module.bytes, d->u.core_module.bytes, d->u.core_module.size) == 0) {
-      m->module = o->module;
-      return NULL;
+  return NULL;
+}
+
+/* Returns a copy of a module's bytes with its `_initialize` function export
+ * renamed CR_INIT_NAME, or NULL when there is none (or the name is taken). */
+static uint8_t *rename_init(const uint8_t *bytes, size_t len) {
+  rd sec;
+  uint32_t n;
+  if (!find_section(bytes, len, 7, &sec) || !rd_u32(&sec, &n)) return NULL;
+  const uint8_t *at = NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t nl, idx;
+    uint8_t kind;
+    if (!rd_u32(&sec, &nl) || nl > (size_t)(sec.end - sec.p)) return NULL;
+    const uint8_t *name = sec.p;
+    sec.p += nl;
+    if (!rd_byte(&sec, &kind) || !rd_u32(&sec, &idx)) return NULL;
+    if (nl == 11 && !memcmp(name, CR_INIT_NAME, 11)) return NULL;
+    if (nl == 11 && kind == 0 && !memcmp(name, "_initialize", 11)) at = name;
+  }
+  if (!at) return NULL;
+  uint8_t *copy = bt_malloc(len);
+  if (!copy) return NULL;
+  memcpy(copy, bytes, len);
+  memcpy(copy + (at - bytes), CR_INIT_NAME, 11);
+  return copy;
+}
+
+/* The module record a core module index of comp refers to, when it is a
+ * module definition of comp itself. */
+static cr_module *module_at(const bt_ccomp_t *c, const bt_component_t *comp, uint32_t idx) {
+  if (idx >= comp->spaces[BT_CSORT_CORE_MODULE].count) return NULL;
+  uint32_t di = comp->spaces[BT_CSORT_CORE_MODULE].items[idx].def;
+  return di < comp->ndefs && comp->defs[di].kind == BT_CDEF_CORE_MODULE ? cr_find_module(c, &comp->defs[di]) : NULL;
+}
+
+/* Marks the modules whose `_initialize` a fixup's start function calls. */
+static void mark_deferred(bt_ccomp_t *c, const bt_component_t *comp) {
+  for (uint32_t i = 0; i < comp->ndefs; i++) {
+    const bt_cdef_t *d = &comp->defs[i];
+    if (d->kind == BT_CDEF_COMPONENT) mark_deferred(c, d->u.component.component);
+    if (d->kind != BT_CDEF_CORE_INSTANCE || !d->u.instance.instantiate) continue;
+    const cr_module *f = module_at(c, comp, d->u.instance.of);
+    if (!f || f->emul != CR_EMUL_FIXUP || !f->has_start) continue;
+    const bt_wasm_module_t *w = f->def->u.core_module.module;
+    const bt_wasm_import_t *imp = NULL;
+    for (uint32_t k = 0, fi = 0; k < w->nimports && !imp; k++)
+      if (w->imports[k].kind == BT_WASM_EXTERN_FUNC && fi++ == f->start) imp = &w->imports[k];
+    if (!imp || strcmp(imp->name, "_initialize") != 0) continue;
+    for (uint32_t a = 0; a < d->u.instance.nargs; a++) {
+      if (strcmp(d->u.instance.args[a].name, imp->module) != 0) continue;
+      uint32_t ci = d->u.instance.args[a].item.index;
+      uint32_t di = ci < comp->spaces[BT_CSORT_CORE_INSTANCE].count ? comp->spaces[BT_CSORT_CORE_INSTANCE].items[ci].def
+                                                                    : UINT32_MAX;
+      if (di >= comp->ndefs || comp->defs[di].kind != BT_CDEF_CORE_INSTANCE || !comp->defs[di].u.instance.instantiate)
+        continue;
+      cr_module *m = module_at(c, comp, comp->defs[di].u.instance.of);
+      if (m && m->emul == CR_EMUL_NONE) m->defer_init = true;
     }
   }
-  char name[300];
-  snprintf(name, sizeof name, "%s core module %u", c->name, d->index);
-  baton_error_t *err = baton_module_new(c->engine, d->u.core_module.bytes, d->u.core_module.size, name,
-                                        &m->module);
-  if (err) return baton_error_wrap(err, "core module %u at offset 0x%zx", d->index, d->offset);
-  c->ncompiled++;
+}
+
+/* Compiles the modules that are not emulated. */
+static baton_error_t *compile_modules(bt_ccomp_t *c) {
+  for (uint32_t k = 0; k < c->nmods; k++) {
+    cr_module *m = &c->mods[k];
+    const bt_cdef_t *d = m->def;
+    if (m->emul != CR_EMUL_NONE) continue;
+    /* Identical bytes: share the compiled module. */
+    for (uint32_t i = 0; i < k && !m->module; i++) {
+      const cr_module *o = &c->mods[i];
+      if (o->module && o->defer_init == m->defer_init && o->def->u.core_module.size == d->u.core_module.size &&
+          memcmp(o->def->u.core_module.bytes, d->u.core_module.bytes, d->u.core_module.size) == 0)
+        m->module = o->module;
+    }
+    if (m->module) continue;
+    uint8_t *renamed = m->defer_init ? rename_init(d->u.core_module.bytes, d->u.core_module.size) : NULL;
+    if (!renamed) m->defer_init = false;
+    char name[300];
+    snprintf(name, sizeof name, "%s core module %u", c->name, d->index);
+    baton_error_t *err = baton_module_new(c->engine, renamed ? renamed : d->u.core_module.bytes,
+                                          d->u.core_module.size, name, &m->module);
+    bt_free(renamed);
+    if (err) return baton_error_wrap(err, "core module %u at offset 0x%zx", d->index, d->offset);
+    c->ncompiled++;
+  }
   return NULL;
 }
 
@@ -371,6 +450,8 @@ void bt_ccomp_free(bt_ccomp_t *c) {
   }
   bt_free(c->mods);
   bt_free(c->canons);
+  bt_free(c->dkeys);
+  bt_free(c->dvals);
   cr_conv_free(c->conv);
   bt_component_free(c->comp);
   bt_wit_free(c->wit);
@@ -403,6 +484,9 @@ baton_error_t *bt_ccomp_new(baton_engine_t *engine, const uint8_t *bytes, size_t
   baton_error_t *err = bt_component_parse(c->bytes, len, &c->comp);
   build b = {c, (cr_arena *)(c + 1), 0, 0};
   if (!err) err = walk(&b, c->comp);
+  if (!err && !index_defs(c)) err = baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  if (!err) mark_deferred(c, c->comp);
+  if (!err) err = compile_modules(c);
   if (err) {
     bt_ccomp_free(c);
     return err;
@@ -431,18 +515,43 @@ baton_error_t *bt_ccomp_new_file(baton_engine_t *engine, const char *path, bt_cc
   return err;
 }
 
+static size_t def_slot(const bt_cdef_t *d, size_t cap) {
+  return (size_t)(((uintptr_t)d * 0x9E3779B97F4A7C15ull) >> 24) & (cap - 1);
+}
+
+/* Indexes every module and canon record by its definition. */
+static bool index_defs(bt_ccomp_t *c) {
+  size_t n = (size_t)c->nmods + c->ncanons, cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  c->dkeys = bt_calloc(cap, sizeof *c->dkeys);
+  c->dvals = bt_calloc(cap, sizeof *c->dvals);
+  if (!c->dkeys || !c->dvals) return false;
+  c->dcap = cap;
+  for (size_t i = 0; i < n; i++) {
+    const bt_cdef_t *d = i < c->nmods ? c->mods[i].def : c->canons[i - c->nmods].def;
+    void *v = i < c->nmods ? (void *)&c->mods[i] : (void *)&c->canons[i - c->nmods];
+    size_t j = def_slot(d, cap);
+    while (c->dkeys[j]) j = (j + 1) & (cap - 1);
+    c->dkeys[j] = d;
+    c->dvals[j] = v;
+  }
+  return true;
+}
+
+static void *find_def(const bt_ccomp_t *c, const bt_cdef_t *d) {
+  if (!c->dcap) return NULL;
+  for (size_t j = def_slot(d, c->dcap);; j = (j + 1) & (c->dcap - 1)) {
+    if (!c->dkeys[j]) return NULL;
+    if (c->dkeys[j] == d) return c->dvals[j];
+  }
+}
+
 cr_module *cr_find_module(const bt_ccomp_t *c, const bt_cdef_t *def) {
-  for (uint32_t i = 0; i < c->nmods; i++)
-    if (c->mods[i].def == def) return &c->mods[i];
-  return NULL;
+  return def->kind == BT_CDEF_CORE_MODULE ? find_def(c, def) : NULL;
 }
 
 const cr_canon *cr_find_canon(const bt_ccomp_t *c, const bt_cdef_t *def) {
-  /* canons are in definition order of a depth-first walk; binary search is
-   * not possible across nested components, so scan. */
-  for (uint32_t i = 0; i < c->ncanons; i++)
-    if (c->canons[i].def == def) return &c->canons[i];
-  return NULL;
+  return def->kind == BT_CDEF_CANON ? find_def(c, def) : NULL;
 }
 
 const bt_component_t *bt_ccomp_component(const bt_ccomp_t *c) { return c->comp; }

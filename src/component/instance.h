@@ -183,7 +183,7 @@ BT_HIDDEN baton_error_t *bt_cinstance_call(bt_cinstance_t *inst, const char *exp
  * NULL with *trap set when the destructor trapped. */
 BT_HIDDEN baton_error_t *bt_cstore_drop(bt_cstore_t *store, uint32_t handle, baton_trap_t **trap);
 /* Adds an own handle of resource type rt (a host resource from
- * bt_cinstance_host_resource, or a type a component exports) with
+ * bt_cstore_host_resource, or a type a component exports) with
  * representation rep to the store's table: *handle is its index. */
 BT_HIDDEN baton_error_t *bt_cstore_own(bt_cstore_t *store, bt_crtype_t *rt, uint32_t rep, uint32_t *handle);
 /* The representation behind a handle the host holds. */

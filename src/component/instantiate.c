@@ -183,9 +183,9 @@ const char *bt_cvinst_name(const bt_cvinst_t *v, uint32_t i, bt_citem_t *it) {
 
 /* ---- core instances ---- */
 
-/* Builds the export list of an engine instance. */
-static baton_error_t *index_core(cr_cinst *ci, const bt_wasm_module_t *w, baton_instance_t *inst,
-                                 cr_coreinst *out) {
+/* Builds the export list of an engine instance of module m. */
+static baton_error_t *index_core(cr_cinst *ci, const cr_module *m, baton_instance_t *inst, cr_coreinst *out) {
+  const bt_wasm_module_t *w = m->def->u.core_module.module;
   bt_cinstance_t *r = ci->root;
   out->inst = inst;
   out->n = w->nexports;
@@ -200,9 +200,12 @@ static baton_error_t *index_core(cr_cinst *ci, const bt_wasm_module_t *w, baton_
       if (!f) return OOM();
       f->inst = inst;
       f->name = e->name;
-      baton_error_t *err = baton_instance_lookup(inst, e->name, &f->index, NULL);
+      bool init = strcmp(e->name, "_initialize") == 0 && f->type->nparams == 0 && f->type->nresults == 0;
+      /* A deferred `_initialize` is compiled under another name (compile.c). */
+      const char *as = init && m->defer_init ? CR_INIT_NAME : e->name;
+      baton_error_t *err = baton_instance_lookup(inst, as, &f->index, NULL);
       if (err) return err;
-      f->ran_init = strcmp(e->name, "_initialize") == 0 && f->type->nparams == 0 && f->type->nresults == 0;
+      f->ran_init = init && !m->defer_init;
       x->sort = BT_CSORT_CORE_FUNC;
       x->item = f;
     } else {
@@ -396,7 +399,7 @@ static baton_error_t *inst_engine(cr_cinst *ci, const bt_cdef_t *d, const cr_mod
     baton_instance_delete(inst);
     return OOM();
   }
-  return index_core(ci, m->def->u.core_module.module, inst, out);
+  return index_core(ci, m, inst, out);
 }
 
 static baton_error_t *exec_core_instance(cr_cinst *ci, const bt_cdef_t *d, baton_trap_t **trap) {

@@ -56,11 +56,16 @@ typedef struct cr_elem {
   uint32_t *funcs;
 } cr_elem;
 
+/* The name a module's `_initialize` export is compiled under when a fixup
+ * calls it (see compile.c): same length, so the bytes are patched in place. */
+#define CR_INIT_NAME "_baton_init"
+
 typedef struct cr_module {
   const bt_cdef_t *def;
   uint32_t index;         /* core module index in its component (messages) */
   baton_module_t *module; /* NULL when emulated */
   cr_emul emul;
+  bool defer_init; /* `_initialize` renamed CR_INIT_NAME: the fixup calls it */
   /* SHIM: the exported table's size and, for each defined function, the
    * table slot it calls and its type index. */
   uint32_t table_size;
@@ -94,6 +99,10 @@ struct bt_ccomp {
   cr_canon *canons;
   uint32_t ncanons;
   uint32_t ncompiled, nemulated;
+  /* def pointer -> its cr_module or cr_canon (open addressing) */
+  const bt_cdef_t **dkeys;
+  void **dvals;
+  size_t dcap;
   cr_conv *conv;
   pthread_mutex_t lock; /* conv (host functions made at run time) and wit */
   bt_wit_resolve_t *wit;

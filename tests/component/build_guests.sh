@@ -28,12 +28,13 @@ status=0
 # name : WIT file : world : C source (default NAME.c) : extra clang flag
 guests="provider:svc:provider consumer:svc:consumer text_user:svc:text-user
 text_provider:svc:text-provider:provider.c:-DTEXT_ONLY
+text_user_warm:svc:text-user:text_user.c:-DWARM_CTOR
 back:chain:back middle:chain:middle front:chain:front"
 specs=()
 for g in $guests; do
   IFS=: read -r name wit world src flag <<<"$g"
   src=${src:-$name.c}
-  gen=$OUT/gen/$name
+  gen=$OUT/gen/$world
   if ! "$BATON" bindgen c --wit "$HERE/wit/$wit.wit" --world "$world" --out "$gen" >/dev/null 2>"$OUT/$name.err"; then
     echo "bindgen $name: $(cat "$OUT/$name.err")"
     status=1

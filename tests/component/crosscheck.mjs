@@ -3,14 +3,15 @@
 // transpiled by `jco transpile` (jco 1.35, from tools/node_modules) on Node,
 // and checks that both give the expected result.
 //
-// Usage: node crosscheck.mjs BATON_BIN GUEST_DIR
+// Usage: node crosscheck.mjs BATON_BIN GUEST_DIR [MANIFEST]
 //   GUEST_DIR holds the components built by build_guests.sh; the
 //   transpiled JavaScript goes to GUEST_DIR/js. Components that import
-//   another component's interfaces are transpiled with --map pointing at
-//   the provider's transpiled module, so on Node the composition is jco's
-//   own; on baton it is expressed as separate components composed by an
-//   app (test_component_run.sh) or, here, only the self-contained components
-//   and the pre-composed one are called.
+//   another component's interfaces (cases with `app`) are transpiled with
+//   --map pointing at their providers' transpiled modules (`deps` below),
+//   so on Node the composition is jco's own; on baton they are called as
+//   components of the app MANIFEST (`baton call -f MANIFEST APP EXPORT`),
+//   composed through its [component.NAME.dependencies]
+//   (test_component_run.sh writes it).
 //
 // Each case gives the baton export name and JSON arguments (docs/values.md),
 // the JS export path and JS arguments (jco's mapping: records are objects
@@ -25,7 +26,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const [baton, guestDir] = process.argv.slice(2).map((p) => resolve(p));
+const [baton, guestDir, manifest] = process.argv.slice(2).map((p) => resolve(p));
+
+// How jco composes: import name -> provider component and its export.
+const deps = {
+  consumer: { 'test:svc/text@0.1.0': 'provider#text', 'test:svc/store@0.1.0': 'provider#store' },
+  text_user: { 'test:svc/text@0.1.0': 'text_provider#text' },
+  text_user_warm: { 'test:svc/text@0.1.0': 'text_provider#text' },
+  middle: { 'test:chain/stage@0.1.0': 'back#stage' },
+  front: { 'test:chain/stage@0.1.0': 'middle#stage' },
+};
 const jco = resolve(process.env.BATON_NODE_MODULES || join(here, '..', '..', 'tools', 'node_modules'), '.bin', 'jco');
 
 const cases = [
@@ -57,6 +67,16 @@ const cases = [
   { c: 'nested', b: 'hello', js: 'hello', a: ['"bob"'], j: ['bob'], want: '"hi bob"' },
   { c: 'nested', b: 'api#double', js: 'api.double', a: ['21'], j: [21], want: '42' },
   { c: 'back', b: 'process', js: 'stage.process', a: ['"in"', '3'], j: ['in', 3], want: '"back(in@3)"' },
+  // composed: on baton through the app's dependencies (the app's `front`
+  // uses a core-module middle, `tu-comp` a core-module text provider)
+  { c: 'consumer', app: 'consumer', b: 'run', js: 'run', a: ['"hello world"'], j: ['hello world'],
+    want: '"HELLO WORLD|a-b-hello world|11,2,l|10|2|5|2|division by zero|98spilled"' },
+  { c: 'consumer', app: 'consumer', b: 'blobs', js: 'blobs', a: ['2'], j: [2], want: '122420' },
+  { c: 'text_user', app: 'tu-comp', b: 'shout', js: 'shout', a: ['["x","y"]'], j: [['x', 'y']], want: '"X Y"' },
+  { c: 'text_user_warm', app: 'tu-warm', b: 'shout', js: 'shout', a: ['["x"]'], j: [['x']], want: '"WARM X"' },
+  { c: 'front', app: 'front', b: 'run', js: 'run', a: ['"go"'], j: ['go'], want: '"front<mid[back(go@2)]>"' },
+  { c: 'middle', app: 'middle-comp', b: 'process', js: 'stage.process', a: ['"m"', '7'], j: ['m', 7],
+    want: '"mid[back(m@8)]"' },
 ];
 
 // jco's JavaScript values to baton's JSON.
@@ -84,7 +104,13 @@ async function load(name) {
   const out = join(guestDir, 'js', name);
   if (!existsSync(join(out, `${name}.js`))) {
     mkdirSync(out, { recursive: true });
-    execFileSync(jco, ['transpile', join(guestDir, `${name}.wasm`), '-o', out, '--name', name, '--quiet'],
+    const maps = [];
+    for (const [imp, target] of Object.entries(deps[name] || {})) {
+      const [dep, exp] = target.split('#');
+      await load(dep);
+      maps.push('--map', `${imp}=../${dep}/${dep}.js#${exp}`);
+    }
+    execFileSync(jco, ['transpile', join(guestDir, `${name}.wasm`), '-o', out, '--name', name, '--quiet', ...maps],
       { stdio: ['ignore', 'ignore', 'pipe'] });
   }
   const m = await import(pathToFileURL(join(out, `${name}.js`)).href);
@@ -104,8 +130,10 @@ function check(what, got, want) {
 for (const t of cases) {
   const label = `${t.c} ${t.b}(${t.a.join(', ')})`;
   let ours;
+  if (t.app && !manifest) continue;
+  const target = t.app ? ['-f', manifest, t.app] : [join(guestDir, `${t.c}.wasm`)];
   try {
-    ours = execFileSync(baton, ['call', join(guestDir, `${t.c}.wasm`), t.b, '--json', '--', ...t.a],
+    ours = execFileSync(baton, ['call', ...target, t.b, '--json', '--', ...t.a],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   } catch (e) {
     ours = `error: ${(e.stderr || e.message).trim()}`;

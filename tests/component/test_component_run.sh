@@ -6,7 +6,8 @@
 #      WAT calc guest, the pre-composed tests/component/wat/run/nested.wat);
 #   2. crosscheck.mjs: the same exports called with `baton call --json` and
 #      on the component transpiled by `jco transpile`, both against the
-#      expected value;
+#      expected value, for single components and for compositions (jco's
+#      --map on Node, the app of section 4 on baton);
 #   3. `baton call` on components: WAVE arguments and results, interface
 #      names, traps (exit 1), a missing or unknown export, a wrong argument
 #      count or type, an import the command line cannot provide (exit 2);
@@ -73,16 +74,6 @@ else
   finish
 fi
 
-# ---- 2. baton and jco agree ----
-name="crosscheck with jco"
-if node "$S/tests/component/crosscheck.mjs" "$B" "$G" >"$T/cc" 2>&1; then
-  pass
-  echo "crosscheck: $(tail -n 1 "$T/cc")"
-else
-  rc=1 out=$(cat "$T/cc") err=""
-  fail "baton and jco disagree"
-fi
-
 # ---- 3. baton call on components ----
 P=$G/provider.wasm
 t "call upper" 0 "$B" call "$P" upper '"héllo"'
@@ -147,6 +138,10 @@ source = "text_user.embedded.wasm"
 source = "text_user.wasm"
 [component.tu-comp.dependencies]
 "test:svc/text@0.1.0" = { component = "tp-core", export = "test:svc/text@0.1.0" }
+[component.tu-warm]
+source = "text_user_warm.wasm"
+[component.tu-warm.dependencies]
+"test:svc/text" = { component = "tp" }
 
 [component.back]
 source = "back.wasm"
@@ -186,6 +181,17 @@ component = "consumer"
 export = "run"
 EOF
 M=$A/baton.toml
+
+# ---- baton and jco agree (section 2: alone and composed, with this app) ----
+name="crosscheck with jco"
+if node "$S/tests/component/crosscheck.mjs" "$B" "$G" "$A/baton.toml" >"$T/cc" 2>&1; then
+  pass
+  echo "crosscheck: $(tail -n 1 "$T/cc")"
+else
+  rc=1 out=$(cat "$T/cc") err=""
+  fail "baton and jco disagree"
+fi
+
 t "app component -> component" 0 "$B" call -f "$M" consumer run '"hi there"'
 out_is '"HI THERE|a-b-hi there|8,2,l|10|2|5|2|division by zero|98spilled"'
 t "app resources across components" 0 "$B" call -f "$M" consumer blobs 3
@@ -194,6 +200,8 @@ t "app core module -> component" 0 "$B" call -f "$M" tu-core shout '["a", "b"]'
 out_is '"A B"'
 t "app component -> core module" 0 "$B" call -f "$M" tu-comp shout '["c", "d"]'
 out_is '"C D"'
+t "app constructor calling an import" 0 "$B" call -f "$M" tu-warm shout '["a"]'
+out_is '"WARM A"'
 t "app chain component -> core -> component" 0 "$B" call -f "$M" front run '"x"'
 out_is '"front<mid[back(x@2)]>"'
 t "app chain core -> component -> core" 0 "$B" call -f "$M" front-core run '"y"'
