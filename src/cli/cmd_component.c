@@ -6,8 +6,13 @@
  * name). EXPORT is `f`, `iface#f` or `ns:pkg/iface@v#f`; arguments are WAVE
  * (or JSON with --json) parsed against the export's parameter types and the
  * result is printed the same way. Own handles in the result are printed as
- * their index in the host's table. Also the component branch of `baton
- * compile` and `baton build` (cli_compile_component).
+ * their index in the host's table. WASI 0.2 imports (src/wasi/preview2.h)
+ * are provided: argv is the component's path, no environment, stdio
+ * inherited. Without EXPORT, a command component (one exporting
+ * `wasi:cli/run@0.2.x`) is run: `run` returning err, or exit(err), ends with
+ * status 1 ("guest exited with status N" for exit-with-code). Also the
+ * component branch of `baton compile` and `baton build`
+ * (cli_compile_component).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 #include "component/instance.h"
 #include "util/strbuf.h"
 #include "value/value.h"
+#include "wasi/preview2.h"
 
 /* Lists the exported functions of an instance for a usage message. */
 static void list_exports(bt_cinstance_t *inst) {
@@ -46,22 +52,43 @@ int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64
   bt_cfunc_t *fn = NULL;
   int rc = BT_EXIT_OK;
   size_t nargs = npos > 2 ? (size_t)npos - 2 : 0;
+  bt_wasi2_t *wasi = NULL;
+  const char *export_name = npos >= 2 ? pos[1] : NULL;
+  char run_name[256];
   baton_error_t *err = baton_engine_new(NULL, &engine);
   if (!err) err = bt_ccomp_new_file(engine, file, &comp);
+  const char *gargv[] = {file};
+  baton_wasi_config_t wc = {.argv = gargv, .argc = 1, .inherit_stdin = 1};
+  if (!err) err = bt_wasi2_new(&wc, &wasi);
+  bt_cresolver_t resolver = {bt_wasi2_resolve, wasi};
   bt_cinstance_config_t cfg = {.timeout_ms = timeout, .max_memory = max_mem};
-  if (!err) err = bt_cinstance_new(comp, NULL, &cfg, &inst, &trap);
-  if (!err && !trap && npos < 2) {
+  if (!err) err = bt_cinstance_new(comp, &resolver, &cfg, &inst, &trap);
+  if (!err && !trap && !export_name) {
+    /* A command component: run wasi:cli/run@0.2.x#run. */
+    bt_citem_t it;
+    const bt_wit_world_t *w = NULL;
+    baton_error_t *e2 = bt_cinstance_world(inst, &w);
+    baton_error_delete(e2);
+    for (size_t i = 0; w && i < w->export_count && !export_name; i++)
+      if (!strncmp(w->exports[i].name, "wasi:cli/run@0.2.", 17) && bt_cinstance_export(inst, w->exports[i].name, &it))
+        export_name = w->exports[i].name;
+    if (export_name) {
+      snprintf(run_name, sizeof run_name, "%s#run", export_name);
+      export_name = run_name;
+    }
+  }
+  if (!err && !trap && !export_name) {
     fprintf(stderr, "baton: a component call needs an EXPORT: baton call %s EXPORT [ARGS...]\n", file);
     list_exports(inst);
     rc = BT_EXIT_USAGE;
     goto done;
   }
-  if (!err && !trap) err = bt_cinstance_find_func(inst, pos[1], &fn);
+  if (!err && !trap) err = bt_cinstance_find_func(inst, export_name, &fn);
   const bt_wit_function_t *w = fn ? bt_cfunc_wit(fn) : NULL;
   if (!err && !trap && nargs != w->param_count) {
     char sig[512];
     err = baton_error_new(BATON_EINVALID_ARGUMENT, "export `%s` is %s: %zu argument%s expected, %zu given",
-                          pos[1], bt_abi_func_str(w, sig, sizeof sig), w->param_count,
+                          export_name, bt_abi_func_str(w, sig, sizeof sig), w->param_count,
                           w->param_count == 1 ? "" : "s", nargs);
   }
   if (!err && !trap) {
@@ -77,10 +104,19 @@ int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64
   if (!err && !trap) err = bt_cfunc_call(fn, bt_cinstance_store(inst), args, nargs, &res, &trap);
   if (err) {
     rc = cli_fail(err);
+  } else if (trap && baton_trap_kind(trap) == BATON_TRAP_EXIT) {
+    int st = baton_trap_exit_status(trap); /* wasi:cli/exit */
+    if (st) fprintf(stderr, "baton: guest exited with status %d\n", st);
+    baton_trap_delete(trap);
+    rc = st ? BT_EXIT_GUEST : BT_EXIT_OK;
   } else if (trap) {
     fprintf(stderr, "trap: %s\n", baton_trap_message(trap));
     baton_trap_delete(trap);
     rc = BT_EXIT_GUEST;
+  } else if (npos < 2 && w && w->result && res.kind == BATON_VALUE_RESULT) {
+    /* wasi:cli/run#run: ok is success, err exit status 1 */
+    if (res.of.var.index) fprintf(stderr, "baton: guest exited with status 1\n");
+    rc = res.of.var.index ? BT_EXIT_GUEST : BT_EXIT_OK;
   } else if (w && w->result) {
     bt_strbuf_t b = BT_STRBUF_INIT;
     err = json ? bt_json_print(&res, w->result, &b) : bt_wave_print(&res, w->result, &b);
@@ -93,6 +129,7 @@ done:
   for (size_t i = 0; args && i < nargs; i++) baton_value_clear(&args[i]);
   free(args);
   bt_cinstance_free(inst);
+  bt_wasi2_free(wasi);
   bt_ccomp_free(comp);
   baton_engine_delete(engine);
   return rc;

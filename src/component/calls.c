@@ -656,6 +656,10 @@ done:
 
 /* Runs a resource's destructor on rep, entering its implementation. */
 static baton_trap_t *run_dtor(cr_cinst *from, bt_crtype_t *rt, uint32_t rep) {
+  if (rt && rt->host_dtor) {
+    rt->host_dtor(rt->host_env, rep);
+    return NULL;
+  }
   if (!rt || !rt->dtor) return NULL;
   cr_cinst *impl = rt->impl;
   if (impl && impl != from) {

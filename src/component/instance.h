@@ -229,5 +229,10 @@ BT_HIDDEN bool bt_cwit_func_eq(const bt_wit_function_t *a, const bt_wit_function
 /* A fresh resource type implemented by the host (no destructor), owned by
  * the store (it lives as long as the store). NULL when out of memory. */
 BT_HIDDEN bt_crtype_t *bt_cstore_host_resource(bt_cstore_t *store, const char *name);
+/* Makes dtor(env, rep) run when an own handle of the host resource rt is
+ * dropped (by a guest's resource.drop or bt_cstore_drop); dtor NULL: none.
+ * The host must clear it (dtor NULL) before env goes away, as rt lives as
+ * long as the store. */
+BT_HIDDEN void bt_crtype_set_host_dtor(bt_crtype_t *rt, void (*dtor)(void *env, uint32_t rep), void *env);
 
 #endif

@@ -873,6 +873,11 @@ bt_crtype_t *bt_cstore_host_resource(bt_cstore_t *s, const char *name) {
   return rt->name ? rt : NULL;
 }
 
+void bt_crtype_set_host_dtor(bt_crtype_t *rt, void (*dtor)(void *env, uint32_t rep), void *env) {
+  rt->host_dtor = dtor;
+  rt->host_env = env;
+}
+
 bt_cfunc_t *bt_cinstance_host_func(bt_cinstance_t *r, const bt_ctype_t *type, const char *name,
                                    bt_chost_fn fn, void *env, void (*finalizer)(void *),
                                    baton_error_t **err) {

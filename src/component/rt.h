@@ -211,6 +211,9 @@ struct bt_crtype {
   cr_cinst *impl;       /* the defining component instance; NULL: the host */
   cr_corefn *dtor;      /* NULL: none */
   const char *name;
+  /* A host resource's destructor (bt_crtype_set_host_dtor); NULL: none. */
+  void (*host_dtor)(void *env, uint32_t rep);
+  void *host_env;
 };
 
 enum { CR_FN_LIFTED = 1, CR_FN_HOST = 2 };

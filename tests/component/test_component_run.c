@@ -468,7 +468,9 @@ static long call_handle(bt_cinstance_t *inst, const char *name, baton_value_kind
     baton_error_delete(err);
     return -2;
   }
-  baton_value_t a = {.kind = kind, .of.handle = h}, r = {0};
+  baton_value_t a = {.kind = kind}, r = {0};
+  if (kind == BATON_VALUE_U32) a.of.u = h; /* the whole 64-bit field */
+  else a.of.handle = h;
   baton_trap_t *trap = NULL;
   err = bt_cfunc_call(fn, bt_cinstance_store(inst), &a, 1, &r, &trap);
   if (err) {
