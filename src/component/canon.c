@@ -385,6 +385,6 @@ void cm_read_canon(cm_ctx *c, cm_rd *r, cm_scope *s, bt_cdef_t *def) {
   const char *name = async_name(op);
   if (name)
     cm_fail(c, at, BATON_EUNSUPPORTED, "canon %s (0x%02x) is not supported (async, threads and "
-            "error-context built-ins are not implemented)", name, op);
+            "error-context built-ins are not supported)", name, op);
   cm_fail(c, at, BATON_EMALFORMED, "invalid canonical definition opcode 0x%02x", op);
 }
