@@ -25,7 +25,10 @@
  * bt_appc_check_deps runs at load: every covered import must be exported by
  * the provider with the same functions and types (errors name both
  * components, the import and both signatures), resources may only cross
- * between components, and a component's imports must all be covered.
+ * between components, and a component's imports must all be covered —
+ * except WASI 0.2 interfaces no dependency covers, which the host provides
+ * (src/wasi/preview2.h: output as the app sends core modules' WASI output,
+ * argv the component's name, no environment).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@
 #include "abi/abi.h"
 #include "app/internal.h"
 #include "component/instance.h"
+#include "wasi/preview2.h"
 
 /* ---- loading ---- */
 
@@ -161,6 +165,7 @@ static baton_error_t *check_import(baton_app_t *app, bt_comp_t *x, const bt_wit_
   const bt_app_dependency_t *d = dep_for(x->m, it->name);
   if (!d) {
     if (!x->ccomp || it->kind == BT_WIT_ITEM_TYPE) return NULL; /* core modules: WASI, config, ... */
+    if (bt_wasi2_provides(it->name)) return NULL;                /* WASI 0.2, from the host */
     return baton_error_new(BATON_ELINK, "component `%s` imports `%s`, which no dependency provides (add "
                            "[component.%s.dependencies] \"%s\" = { component = \"...\" })",
                            x->m->name, it->name, x->m->name, it->name);
@@ -222,6 +227,7 @@ struct bt_appinst {
   baton_instance_t *core;
   bt_cinstance_t *cinst;
   bt_cstore_t *store;
+  bt_wasi2_t *wasi2;   /* WASI 0.2 imports of a component (NULL: none yet) */
   bt_appinst_t **deps; /* one per provider component */
   bt_comp_t **dep_comps;
   size_t ndeps;
@@ -230,6 +236,7 @@ struct bt_appinst {
 void bt_appc_release(bt_appinst_t *ai) {
   if (!ai) return;
   bt_cinstance_free(ai->cinst);
+  bt_wasi2_free(ai->wasi2); /* after its instance, before the store */
   baton_instance_delete(ai->core);
   for (size_t i = 0; i < ai->ndeps; i++) bt_appc_release(ai->deps[i]);
   bt_free(ai->deps);
@@ -285,6 +292,7 @@ static baton_error_t *resolve_dep(void *env, bt_cinstance_t *inst, const bt_cext
   bt_appinst_t *ai = env;
   baton_app_t *app = ai->c->app;
   const bt_app_dependency_t *d = dep_for(ai->c->m, imp->name);
+  if (!d && ai->wasi2 && bt_wasi2_provides(imp->name)) return bt_wasi2_resolve(ai->wasi2, inst, imp, out);
   bt_comp_t *pc = d ? provider_of(app, d) : NULL;
   bt_appinst_t *p = pc ? dep_inst(ai, pc) : NULL;
   const bt_wit_world_item_t *e = p ? provider_item(pc, d, imp->name) : NULL;
@@ -423,10 +431,14 @@ baton_error_t *bt_appc_instantiate(bt_comp_t *c, uint64_t timeout_ms, bt_cstore_
   }
   if (!err && !*trap) {
     if (c->ccomp) {
+      const char *argv[] = {c->m->name};
+      baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = c->app->opts.output,
+                                .prefix_lines = c->app->opts.prefix_output};
+      err = bt_wasi2_new(&wc, &ai->wasi2);
       bt_cresolver_t r = {resolve_dep, ai};
       bt_cinstance_config_t cfg = {.name = c->m->name, .timeout_ms = timeout_ms, .max_memory = c->m->max_memory,
                                    .store = ai->store};
-      err = bt_cinstance_new(c->ccomp, &r, &cfg, &ai->cinst, trap);
+      if (!err) err = bt_cinstance_new(c->ccomp, &r, &cfg, &ai->cinst, trap);
     } else {
       baton_instance_config_t cfg = {.timeout_ms = timeout_ms, .max_memory = c->m->max_memory, .name = c->m->name};
       if (c->pre) err = baton_instance_pre_instantiate(c->pre, &cfg, &ai->core, trap);

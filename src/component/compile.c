@@ -365,6 +365,42 @@ static uint8_t *rename_init(const uint8_t *bytes, size_t len) {
   return copy;
 }
 
+/* Returns a copy of a module's bytes without its `name` custom sections
+ * (*out_len: the new length), or NULL when it has none. wit-component's
+ * trimmed preview1 adapters keep a name section that names more functions
+ * than remain, which wasm2c rejects; the names are only for debugging. */
+static uint8_t *strip_names(const uint8_t *bytes, size_t len, size_t *out_len) {
+  if (len < 8) return NULL;
+  uint8_t *copy = NULL;
+  size_t n = 8;
+  rd r = {bytes + 8, bytes + len};
+  while (r.p < r.end) {
+    const uint8_t *start = r.p;
+    uint8_t sid;
+    uint32_t size, nl;
+    if (!rd_byte(&r, &sid) || !rd_u32(&r, &size) || size > (size_t)(r.end - r.p)) break;
+    const uint8_t *body = r.p;
+    r.p += size;
+    rd b = {body, body + size};
+    bool is_name = sid == 0 && rd_u32(&b, &nl) && nl == 4 && (size_t)(b.end - b.p) >= 4 && !memcmp(b.p, "name", 4);
+    if (is_name && !copy) {
+      copy = bt_malloc(len);
+      if (!copy) return NULL;
+      n = (size_t)(start - bytes);
+      memcpy(copy, bytes, n);
+    } else if (!is_name && copy) {
+      memcpy(copy + n, start, (size_t)(r.p - start));
+      n += (size_t)(r.p - start);
+    }
+  }
+  if (copy && r.p != r.end) { /* malformed: let the engine report it */
+    bt_free(copy);
+    return NULL;
+  }
+  *out_len = n;
+  return copy;
+}
+
 /* The module record a core module index of comp refers to, when it is a
  * module definition of comp itself. */
 static cr_module *module_at(const bt_ccomp_t *c, const bt_component_t *comp, uint32_t idx) {
@@ -417,8 +453,23 @@ static baton_error_t *compile_modules(bt_ccomp_t *c) {
     if (!renamed) m->defer_init = false;
     char name[300];
     snprintf(name, sizeof name, "%s core module %u", c->name, d->index);
-    baton_error_t *err = baton_module_new(c->engine, renamed ? renamed : d->u.core_module.bytes,
-                                          d->u.core_module.size, name, &m->module);
+    const uint8_t *bytes = renamed ? renamed : d->u.core_module.bytes;
+    baton_error_t *err = baton_module_new(c->engine, bytes, d->u.core_module.size, name, &m->module);
+    if (err && baton_error_code(err) != BATON_ENO_MEMORY) {
+      /* An inconsistent name section (preview1 adapters): retry without it. */
+      size_t n2;
+      uint8_t *stripped = strip_names(bytes, d->u.core_module.size, &n2);
+      if (stripped) {
+        baton_error_t *e2 = baton_module_new(c->engine, stripped, n2, name, &m->module);
+        if (!e2) {
+          baton_error_delete(err);
+          err = NULL;
+        } else {
+          baton_error_delete(e2);
+        }
+        bt_free(stripped);
+      }
+    }
     bt_free(renamed);
     if (err) return baton_error_wrap(err, "core module %u at offset 0x%zx", d->index, d->offset);
     c->ncompiled++;
