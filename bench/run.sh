@@ -18,6 +18,9 @@
 #      temporary copy) in process, against the same two modules as two
 #      HTTP services on loopback, with three placements of the client and
 #      the services on CPUs (same, split, any)             bench_http
+#   7. a call through three composed components (chain_a -> chain_b ->
+#      chain_c) with a 1 KiB string, baton against the same components
+#      transpiled by jco on Node, plus a fresh chain     bench/chain.sh
 # Sections 2-4 use the normal AOT cache ($BATON_CACHE_DIR, else baton's
 # default), so only section 1 pays for compilation. Every result line
 # (`@ key value`) goes to bench/out/raw.txt, the full output to
@@ -45,7 +48,7 @@ if [ -f "$BUILD/guests/bench_sha256.wasm" ] &&
    [ bench/kernels/sha256.c -nt "$BUILD/guests/bench_sha256.wasm" ]; then
   rm -f "$BUILD/guests/bench_sha256.wasm"
 fi
-cmake --build "$BUILD" -j "$(nproc)" --target bench_engine bench_copy bench_http baton guests >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target bench_engine bench_copy bench_http bench_chain baton guests >/dev/null
 
 BENCH=$BUILD/bench_engine
 G=$BUILD/guests
@@ -97,6 +100,10 @@ for placement in same split any; do
   if [ "$placement" = split ] && [ "$(nproc)" -lt 2 ]; then continue; fi
   run "$BUILD/bench_http" "$ORDERS/baton.toml" --runs 5000 --placement "$placement"
 done
+# The three-component chain, baton and Node (jco transpile) in turn, about
+# 12 s; it builds the components first (bench/chain/build.sh, cached in
+# $BUILD/chain) and checks that both return the same string.
+run bash bench/chain.sh "$BUILD"
 T1=$(date +%s)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 grep '^@ ' "$OUT/log.txt" | cut -c3- >"$OUT/raw.txt"
@@ -167,6 +174,14 @@ if [ -n "$(git status --porcelain 2>/dev/null | head -1)" ]; then REV="$REV (unc
         b = v[k "inproc_us.median"]; ka = v[k "keepalive_us.median"]; nc = v[k "newconn_us.median"]
         print "| orders flow, in process vs HTTP keep-alive (" where ") | " f(b, 2) " / " f(v[k "inproc_us.p90"], 2) " us | two loopback HTTP services, keep-alive: " f(ka, 1) " / " f(v[k "keepalive_us.p90"], 1) " us (of which handle-init in the services: " f(v[k "keepalive_app_us.median"], 1) " us) | " f(ka / b, 1) "x lower in process (p90: " f(v[k "ratio_keepalive_p90"], 1) "x) | >= 100x | " status(ka / b >= 100) " |"
         print "| same, new connection per request (" where ") | | " f(nc, 1) " / " f(v[k "newconn_us.p90"], 1) " us (handle-init: " f(v[k "newconn_app_us.median"], 1) " us) | " f(nc / b, 1) "x lower in process (p90: " f(v[k "ratio_newconn_p90"], 1) "x) | >= 100x | " status(nc / b >= 100) " |"
+      }
+      cb = v["chain.baton_us.median"]; cn = v["chain.node_us.median"]
+      if (cb != "" && cn != "") {
+        same = v["chain.same_output"] == 1 ? "same result" : "**different results**"
+        print "| chain A -> B -> C, run(" v["chain.len"] "-byte string) | " f(cb, 3) " / " f(v["chain.baton_us.p90"], 3) " us | Node, jco transpile output composed with --map: " f(cn, 2) " / " f(v["chain.node_us.p90"], 2) " us (" same ") | " f(cn / cb, 1) "x faster (p90: " f(v["chain.ratio.p90"], 1) "x) | >= 20x Node | " status(cn / cb >= 20) " |"
+        print "| same, host call of chain_c alone (one boundary) | " f(v["chain.baton_c_only_us.median"], 3) " / " f(v["chain.baton_c_only_us.p90"], 3) " us | | | (context) | |"
+        bf = v["chain.baton_fresh_us.median"]; nf = v["chain.node_fresh_us.median"]
+        print "| fresh chain: instantiate C, B, A + run + free | " f(bf, 2) " / " f(v["chain.baton_fresh_us.p90"], 2) " us | Node (jco --instantiation sync, modules compiled once): " f(nf, 1) " / " f(v["chain.node_fresh_us.p90"], 1) " us | " f(nf / bf, 0) "x | (context) | |"
       }
     }' "$OUT/raw.txt"
 } >"$OUT/results.md"
