@@ -370,7 +370,9 @@ static baton_error_t *call_lifted(bt_cfunc_t *f, bt_cstore_t *store, baton_value
   const bt_wit_function_t *fn = f->wit;
   const bt_abi_sig_t *sig = f->sig;
   char ctx[300], where[160];
-  snprintf(ctx, sizeof ctx, "`%s` of %s", f->name, I->name);
+  /* ctx names the call in messages; it is formatted only when one is needed. */
+#undef CTX
+#define CTX() (snprintf(ctx, sizeof ctx, "`%s` of %s", f->name, I->name), ctx)
   if (I->poisoned) {
     *trap = baton_trap_new(BATON_TRAP_POISONED, "component instance %s was poisoned by an earlier trap "
                            "(calling `%s`)", I->name, f->name);
@@ -381,7 +383,7 @@ static baton_error_t *call_lifted(bt_cfunc_t *f, bt_cstore_t *store, baton_value
                            I->name, f->name);
     return NULL;
   }
-  if (!f->core) return baton_error_new(BATON_ESTATE, "%s has no core function", ctx);
+  if (!f->core) return baton_error_new(BATON_ESTATE, "%s has no core function", CTX());
   cr_frame frame = {I, 0};
   I->busy = true;
   if (f->handles) {
@@ -402,13 +404,13 @@ static baton_error_t *call_lifted(bt_cfunc_t *f, bt_cstore_t *store, baton_value
   if (!sig->spill_params) {
     for (size_t i = 0; i < nargs; i++)
       if (!bt_abi_lower_flat(&cx, fn->params[i].type, &args[i], flat, BT_ABI_MAX_FLAT_PARAMS, &nflat)) {
-        *trap = abi_trap(&st, param_where(fn, i, where, sizeof where), ctx, I);
+        *trap = abi_trap(&st, param_where(fn, i, where, sizeof where), CTX(), I);
         goto out;
       }
   } else {
     uint32_t p;
     if (!bt_abi_realloc(&cx, 0, 0, sig->params_align, sig->params_size, &p)) {
-      *trap = abi_trap(&st, "parameters", ctx, I);
+      *trap = abi_trap(&st, "parameters", CTX(), I);
       goto out;
     }
     uint32_t off = p;
@@ -417,7 +419,7 @@ static baton_error_t *call_lifted(bt_cfunc_t *f, bt_cstore_t *store, baton_value
       uint32_t size = l->size;
       off = bt_abi_align_to(off, l->align);
       if (!bt_abi_store(&cx, off, fn->params[i].type, &args[i])) {
-        *trap = abi_trap(&st, param_where(fn, i, where, sizeof where), ctx, I);
+        *trap = abi_trap(&st, param_where(fn, i, where, sizeof where), CTX(), I);
         goto out;
       }
       off += size;
@@ -444,7 +446,7 @@ static baton_error_t *call_lifted(bt_cfunc_t *f, bt_cstore_t *store, baton_value
            bt_abi_load(&cx, rp, fn->result, result);
     }
     if (!ok) {
-      *trap = abi_trap(&st, "result", ctx, I);
+      *trap = abi_trap(&st, "result", CTX(), I);
       goto out;
     }
     if (f->handles) {
@@ -570,7 +572,9 @@ static baton_trap_t *lower_invoke(cr_corefn *fn, const baton_val_t *args, baton_
   const bt_abi_sig_t *sig = &k->sig;
   bt_cstore_t *store = J->root->store;
   char ctx[300], where[160];
-  snprintf(ctx, sizeof ctx, "import `%s` of %s", fn->name, J->name);
+  /* ctx names the call in messages; it is formatted only when one is needed. */
+#undef CTX
+#define CTX() (snprintf(ctx, sizeof ctx, "import `%s` of %s", fn->name, J->name), ctx)
   if (J->poisoned)
     return baton_trap_new(BATON_TRAP_POISONED, "component instance %s was poisoned by an earlier trap", J->name);
   bt_abi_status_t st;
@@ -579,7 +583,7 @@ static baton_trap_t *lower_invoke(cr_corefn *fn, const baton_val_t *args, baton_
   opts_cx(&cx, &st, &fn->opts);
   baton_value_t stackv[8];
   baton_value_t *vals = w->param_count <= 8 ? stackv : bt_calloc(w->param_count, sizeof *vals);
-  if (!vals) return baton_trap_new(BATON_TRAP_MEMORY, "out of memory lifting the arguments of %s", ctx);
+  if (!vals) return baton_trap_new(BATON_TRAP_MEMORY, "out of memory lifting the arguments of %s", CTX());
   memset(vals, 0, sizeof *vals * (w->param_count <= 8 ? 8 : w->param_count));
   size_t i = 0;
   baton_trap_t *trap = NULL;
@@ -604,7 +608,7 @@ static baton_trap_t *lower_invoke(cr_corefn *fn, const baton_val_t *args, baton_
   baton_value_t result;
   memset(&result, 0, sizeof result);
   if (i < w->param_count) {
-    trap = abi_trap(&st, i < w->param_count ? param_where(w, i, where, sizeof where) : "parameters", ctx, J);
+    trap = abi_trap(&st, i < w->param_count ? param_where(w, i, where, sizeof where) : "parameters", CTX(), J);
     goto done;
   }
   if (k->handles) {
@@ -617,7 +621,7 @@ static baton_trap_t *lower_invoke(cr_corefn *fn, const baton_val_t *args, baton_
   }
   baton_error_t *err = call_func(fn->callee, store, vals, w->param_count, &result, &scope, &trap);
   if (err) {
-    trap = baton_trap_new(BATON_TRAP_HOST, "%s: %s", ctx, baton_error_message(err));
+    trap = baton_trap_new(BATON_TRAP_HOST, "%s: %s", CTX(), baton_error_message(err));
     baton_error_delete(err);
   }
   scope_end(&scope, store);
@@ -641,7 +645,7 @@ static baton_trap_t *lower_invoke(cr_corefn *fn, const baton_val_t *args, baton_
       ok = bt_abi_check_range(&cx, rp, 1, sig->result_size, sig->result_align, "return pointer") &&
            bt_abi_store(&cx, rp, w->result, &result);
     }
-    if (!ok) trap = abi_trap(&st, "result", ctx, J);
+    if (!ok) trap = abi_trap(&st, "result", CTX(), J);
   }
 done:
   scope_end(&scope, store);
