@@ -231,6 +231,8 @@ t "build an app of components" 0 "$B" build -f "$A/spin.toml"
 err_has "shout: component: 1 core module"
 t "spin.toml v2 pipeline with a dependency" 0 "$B" run -f "$A/spin.toml" --input '["spin", "two"]' --quiet
 out_is '"SPIN TWO"'
+t "spin.toml v2 dependency through baton call -f" 0 "$B" call -f "$A/spin.toml" shout shout '["via", "call"]'
+out_is '"VIA CALL"'
 
 # ---- 5. load-time errors ----
 bad() { # bad NAME TOML EXPECTED
