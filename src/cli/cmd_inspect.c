@@ -2,7 +2,9 @@
  * src/cli/cmd_inspect.c: `baton inspect FILE.wasm`, a human-readable
  * summary of a core module from the binary reader alone (nothing is
  * compiled): imports, exports, memories, tables, globals, start and custom
- * sections.
+ * sections. For a component it lists imports and exports with their sorts,
+ * the embedded core modules, nested components, instances and canonical
+ * definitions, and custom sections; `baton wit` shows its types as WIT.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "component/component.h"
 #include "wasm/wasm.h"
 
 static const char *kind_name(bt_wasm_externkind_t k) {
@@ -28,6 +31,39 @@ static void print_limits(const bt_wasm_limits_t *l, const char *unit) {
   else printf(", no maximum");
   if (l->shared) printf(", shared");
   if (l->is64) printf(", 64-bit");
+}
+
+/* Prints one component (and, indented, its nested components). */
+static void print_component(const bt_component_t *c, int indent) {
+  uint32_t n[16] = {0};
+  for (uint32_t i = 0; i < c->ndefs; i++)
+    if (c->defs[i].kind < 16) n[c->defs[i].kind]++;
+  printf("%*simports (%u):\n", indent, "", c->nimports);
+  for (uint32_t i = 0; i < c->nimports; i++)
+    printf("%*s  %s %s\n", indent, "", bt_csort_name(c->imports[i].sort), c->imports[i].name);
+  printf("%*sexports (%u):\n", indent, "", c->nexports);
+  for (uint32_t i = 0; i < c->nexports; i++)
+    printf("%*s  %s %s\n", indent, "", bt_csort_name(c->exports[i].sort), c->exports[i].name);
+  printf("%*score modules: %u, core instances: %u, component instances: %u, canonical definitions: %u\n",
+         indent, "", n[BT_CDEF_CORE_MODULE], n[BT_CDEF_CORE_INSTANCE], n[BT_CDEF_INSTANCE], n[BT_CDEF_CANON]);
+  for (uint32_t i = 0; i < c->ndefs; i++) {
+    const bt_cdef_t *d = &c->defs[i];
+    if (d->kind == BT_CDEF_CORE_MODULE) {
+      const bt_wasm_module_t *m = d->u.core_module.module;
+      printf("%*s  core module %u at offset 0x%zx: %zu bytes, %u imports, %u exports, %u functions\n", indent, "",
+             d->index, d->offset, d->u.core_module.size, m ? m->nimports : 0, m ? m->nexports : 0,
+             m ? m->nfuncs : 0);
+    }
+  }
+  for (uint32_t i = 0; i < c->ndefs; i++) {
+    const bt_cdef_t *d = &c->defs[i];
+    if (d->kind != BT_CDEF_COMPONENT) continue;
+    printf("%*snested component %u at offset 0x%zx:\n", indent, "", d->index, d->offset);
+    print_component(d->u.component.component, indent + 2);
+  }
+  printf("%*scustom sections (%u):\n", indent, "", c->ncustoms);
+  for (uint32_t i = 0; i < c->ncustoms; i++)
+    printf("%*s  %s (%zu bytes)\n", indent, "", c->customs[i].name, c->customs[i].size);
 }
 
 int cmd_inspect(int argc, char **argv) {
@@ -56,6 +92,19 @@ int cmd_inspect(int argc, char **argv) {
     return BT_EXIT_USAGE;
   }
   fclose(f);
+  if (bt_component_is_component(bytes, (size_t)len)) {
+    bt_component_t *c;
+    baton_error_t *cerr = bt_component_parse(bytes, (size_t)len, &c);
+    if (cerr) {
+      free(bytes);
+      return cli_fail(baton_error_wrap(cerr, "%s", file));
+    }
+    printf("component %s (%ld bytes)\n", file, len);
+    print_component(c, 0);
+    bt_component_free(c);
+    free(bytes);
+    return BT_EXIT_OK;
+  }
   bt_wasm_module_t *m;
   baton_error_t *err = bt_wasm_parse(bytes, (size_t)len, &m);
   if (err) {

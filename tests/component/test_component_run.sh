@@ -104,6 +104,8 @@ t "call nested component" 0 "$B" call "$G/nested.wasm" calc 4
 out_is '81'
 t "call calc component needs log" 2 "$B" call "$G/calc.wasm" run
 err_has "import \`log\`"
+t "inspect a component" 0 "$B" inspect "$G/calc.wasm"
+if [[ "$out" == "component "*"instance baton:calc/math@0.1.0"*"core modules: 3, core instances: 6"*"nested component 0"* ]]; then pass; else fail "inspect output: $out"; fi
 t "compile a component" 0 "$B" compile "$G/calc.wasm"
 out_is "$G/calc.wasm: component: 1 core module compiled or cached, 2 adapter modules run without compiling"
 t "wit of a component" 0 "$B" wit "$P"
