@@ -255,7 +255,21 @@ baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker) {
   const char *argv[] = {c->m->name};
   baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = c->app->opts.output,
                             .prefix_lines = c->app->opts.prefix_output};
-  baton_error_t *err = baton_linker_define_wasi(linker, &wc);
+  /* The component's own `files` grants (none: no filesystem). Spin's
+   * `files` (files and globs copied into the guest) are only warned about. */
+  size_t nfiles = c->app->manifest->format == BT_APP_FORMAT_BATON ? c->m->files.len : 0;
+  baton_wasi_preopen_t *pre = nfiles ? calloc(nfiles, sizeof *pre) : NULL;
+  if (nfiles && !pre) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  baton_error_t *err = NULL;
+  for (size_t i = 0; i < nfiles && !err; i++)
+    if (baton_wasi_preopen_parse(c->m->files.items[i].text, c->app->manifest->dir, &pre[i]) != 0)
+      err = baton_error_new(BATON_EINVALID_ARGUMENT, "%s: bad `files` entry `%s` (want HOST[:GUEST][:ro])",
+                            c->m->name, c->m->files.items[i].text);
+  wc.preopens = pre;
+  wc.npreopens = nfiles;
+  if (!err) err = baton_linker_define_wasi(linker, &wc);
+  for (size_t i = 0; i < nfiles; i++) baton_wasi_preopen_release(&pre[i]);
+  free(pre);
   if (!err) err = bind_config(c, linker);
   return err;
 }

@@ -36,7 +36,60 @@ static int report_trap(baton_trap_t *trap) {
   return code;
 }
 
+/* The --dir grants (repeatable, so taken out of argv before cli_parse). */
+static baton_wasi_preopen_t *g_dirs;
+static size_t g_ndirs;
+
+static void free_dirs(void) {
+  for (size_t i = 0; i < g_ndirs; i++) baton_wasi_preopen_release(&g_dirs[i]);
+  free(g_dirs);
+  g_dirs = NULL;
+  g_ndirs = 0;
+}
+
+/* Moves every `--dir HOST[:GUEST][:ro]` / `--dir=...` out of argv into
+ * g_dirs; returns the new argc, or -1 after printing an error. */
+static int take_dirs(int argc, char **argv) {
+  int out = 0;
+  g_dirs = calloc((size_t)argc + 1, sizeof *g_dirs);
+  if (!g_dirs) return -1;
+  for (int i = 0; i < argc; i++) {
+    const char *spec = NULL;
+    if (!strcmp(argv[i], "--")) {
+      while (i < argc) argv[out++] = argv[i++];
+      break;
+    }
+    if (!strcmp(argv[i], "--dir")) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "baton: option --dir needs a value\n");
+        return -1;
+      }
+      spec = argv[++i];
+    } else if (!strncmp(argv[i], "--dir=", 6)) {
+      spec = argv[i] + 6;
+    } else {
+      argv[out++] = argv[i];
+      continue;
+    }
+    if (baton_wasi_preopen_parse(spec, NULL, &g_dirs[g_ndirs]) != 0) {
+      fprintf(stderr, "baton: --dir expects HOST[:GUEST][:ro], got `%s`\n", spec);
+      return -1;
+    }
+    g_ndirs++;
+  }
+  return out;
+}
+
+static int cmd_call_inner(int argc, char **argv);
+
 int cmd_call(int argc, char **argv) {
+  int n = take_dirs(argc, argv);
+  int rc = n < 0 ? BT_EXIT_USAGE : cmd_call_inner(n, argv);
+  free_dirs();
+  return rc;
+}
+
+static int cmd_call_inner(int argc, char **argv) {
   cli_opt_t opts[] = {
       {"timeout", 0, true, NULL}, {"max-memory", 0, true, NULL}, {"repeat", 0, true, NULL},
       {"file", 'f', true, NULL},  {"wit", 0, true, NULL},        {"world", 0, true, NULL},
@@ -51,7 +104,7 @@ int cmd_call(int argc, char **argv) {
     return rc;
   }
   if (npos < 1) {
-    if (npos == 0) fprintf(stderr, "usage: baton call FILE.wasm [EXPORT] [ARGS...] [--timeout MS] [--max-memory BYTES] [--repeat N]\n");
+    if (npos == 0) fprintf(stderr, "usage: baton call FILE.wasm [EXPORT] [ARGS...] [--timeout MS] [--max-memory BYTES] [--repeat N] [--dir HOST[:GUEST][:ro]]...\n");
     free(pos);
     return BT_EXIT_USAGE;
   }
@@ -95,7 +148,8 @@ int cmd_call(int argc, char **argv) {
   if (!err) err = baton_linker_new(engine, &linker);
   if (!err) {
     const char *gargv[] = {file};
-    baton_wasi_config_t wc = {.argv = gargv, .argc = 1, .inherit_stdin = 1};
+    baton_wasi_config_t wc = {.argv = gargv, .argc = 1, .inherit_stdin = 1,
+                              .preopens = g_dirs, .npreopens = g_ndirs};
     err = baton_linker_define_wasi(linker, &wc);
   }
   if (!err) err = baton_instance_pre_new(linker, module, &pre);

@@ -21,6 +21,7 @@ static void usage(FILE *f) {
           "      --timeout MS        per-call deadline\n"
           "      --max-memory BYTES  linear memory limit (K, M, G suffixes)\n"
           "      --repeat N          N fresh instance+call cycles; median on stderr\n"
+          "      --dir HOST[:GUEST][:ro]  grant a host directory (repeatable; none by default)\n"
           "  compile FILE.wasm...    compile ahead of time into the cache\n"
           "  inspect FILE.wasm       show imports, exports, memories, custom sections\n"
           "  wit PATH [--world NAME] print resolved WIT (a .wit file or a directory)\n"

@@ -75,7 +75,7 @@ static bool warn_caps(bt_mctx_t *c, const bt_app_component_t *comp,
   if (comp->files.pos.line &&
       !bt_m_warn(c, comp->files.pos,
                  "key 'files' in %s is recorded, but baton does not provide "
-                 "files to components",
+                 "Spin files to components (baton.toml `files` grants directories)",
                  where))
     return false;
   if (comp->key_value_stores.pos.line &&

@@ -6,17 +6,30 @@
  * args and environ (from the configuration), clocks, random, stdio reads and
  * writes, fd_fdstat_get/fd_seek/fd_close on stdio, poll_oneoff on clocks
  * (sleep), proc_exit (an EXIT trap that ends the call with its status) and
- * sched_yield. There are no preopened directories, so wasi-libc sees no
- * filesystem; path and socket calls answer ENOTCAPABLE and the rest ENOSYS.
+ * sched_yield. The filesystem is deny-by-default: without preopens
+ * (baton_wasi_config_t.preopens) wasi-libc sees none and path calls answer
+ * ENOTCAPABLE. With them, each instance gets its own fd table (fds 3, 4, ...
+ * are the preopens, then opened files) and path_open, path_filestat_get,
+ * path_create_directory, path_unlink_file, fd_read/write/seek/tell/close,
+ * fd_filestat_get, fd_fdstat_get and fd_readdir work beneath a preopen only:
+ * paths resolve with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), so
+ * "..", absolute paths and symlinks cannot leave it. Read-only preopens
+ * refuse every mutation with ENOTCAPABLE. Socket calls answer ENOTCAPABLE
+ * and the rest ENOSYS.
  * Every guest pointer is bounds-checked against the caller's memory: a bad
  * pointer yields EFAULT, never a host read or write outside that memory.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +49,14 @@ enum {
 };
 
 typedef struct {
+  char *host, *guest;
+  int read_only;
+  int dirfd; /* opened when the WASI functions are defined */
+} wasi_preopen_t;
+
+#define WASI_MAX_FDS 128
+
+typedef struct {
   _Atomic long refs;
   char **argv;
   size_t argc;
@@ -46,11 +67,26 @@ typedef struct {
   void *write_env;
   int prefix_lines;
   int inherit_stdin;
+  wasi_preopen_t *preopens;
+  size_t npreopens;
 } wasi_ctx_t;
 
-/* Per-instance state: whether each output stream is at a line start. */
+/* One guest fd above stdio. */
+typedef struct {
+  int used;
+  int host;      /* owned host fd */
+  int is_dir;
+  int preopen;   /* index into the ctx's preopens, or -1 */
+  int read_only; /* inherited from the preopen it came from */
+  int readable, writable, append;
+} wasi_fd_t;
+
+/* Per-instance state: whether each output stream is at a line start, and
+ * the fd table (slot i is guest fd 3 + i). */
 typedef struct {
   int at_line_start[3];
+  int fds_ready;
+  wasi_fd_t fds[WASI_MAX_FDS];
 } wasi_inst_t;
 
 static void free_strings(char **v, size_t n) {
@@ -63,6 +99,12 @@ static void ctx_release(void *p) {
   if (!c || atomic_fetch_sub(&c->refs, 1) != 1) return;
   free_strings(c->argv, c->argc);
   free_strings(c->env, c->envc);
+  for (size_t i = 0; c->preopens && i < c->npreopens; i++) {
+    if (c->preopens[i].dirfd >= 0) close(c->preopens[i].dirfd);
+    bt_free(c->preopens[i].host);
+    bt_free(c->preopens[i].guest);
+  }
+  bt_free(c->preopens);
   bt_free(c);
 }
 
@@ -174,13 +216,21 @@ static baton_trap_t *w_random_get(void *env, baton_caller_t *c, const baton_val_
   return RET(WASI_ESUCCESS);
 }
 
+static void inst_free(void *p) {
+  wasi_inst_t *s = p;
+  if (!s) return;
+  for (int i = 0; i < WASI_MAX_FDS; i++)
+    if (s->fds[i].used) close(s->fds[i].host);
+  bt_free(s);
+}
+
 static wasi_inst_t *inst_state(baton_instance_t *inst) {
   if (!inst->wasi) {
     wasi_inst_t *s = bt_calloc(1, sizeof *s);
     if (!s) return NULL;
     for (int i = 0; i < 3; i++) s->at_line_start[i] = 1;
     inst->wasi = s;
-    inst->wasi_free = bt_free;
+    inst->wasi_free = inst_free;
   }
   return inst->wasi;
 }
@@ -243,9 +293,410 @@ static uint8_t *check_iovs(baton_caller_t *c, uint32_t iovs, uint32_t n, uint32_
   return iov;
 }
 
+/* ---- filesystem (preopens) ---- */
+
+enum {
+  WASI_EACCES = 2,
+  WASI_EEXIST = 20,
+  WASI_EFBIG = 22,
+  WASI_EISDIR = 31,
+  WASI_ELOOP = 32,
+  WASI_EMFILE = 33,
+  WASI_ENAMETOOLONG = 37,
+  WASI_ENOENT = 44,
+  WASI_ENOMEM = 48,
+  WASI_ENOSPC = 51,
+  WASI_ENOTDIR = 54,
+  WASI_ENOTEMPTY = 55,
+  WASI_EPERM = 63,
+  WASI_EROFS = 69,
+};
+
+/* Rights bits (wasi_snapshot_preview1). */
+#define R_FD_DATASYNC (1ull << 0)
+#define R_FD_READ (1ull << 1)
+#define R_FD_SEEK (1ull << 2)
+#define R_FD_FDSTAT_SET_FLAGS (1ull << 3)
+#define R_FD_SYNC (1ull << 4)
+#define R_FD_TELL (1ull << 5)
+#define R_FD_WRITE (1ull << 6)
+#define R_PATH_CREATE_DIRECTORY (1ull << 9)
+#define R_PATH_CREATE_FILE (1ull << 10)
+#define R_PATH_OPEN (1ull << 13)
+#define R_FD_READDIR (1ull << 14)
+#define R_PATH_FILESTAT_GET (1ull << 18)
+#define R_FD_FILESTAT_GET (1ull << 21)
+#define R_PATH_UNLINK_FILE (1ull << 26)
+#define R_READ_FILE (R_FD_READ | R_FD_SEEK | R_FD_TELL | R_FD_FILESTAT_GET)
+#define R_WRITE_FILE (R_FD_WRITE | R_FD_DATASYNC | R_FD_SYNC | R_FD_FDSTAT_SET_FLAGS)
+#define R_READ_DIR (R_PATH_OPEN | R_FD_READDIR | R_PATH_FILESTAT_GET | R_FD_FILESTAT_GET)
+#define R_WRITE_DIR (R_PATH_CREATE_DIRECTORY | R_PATH_CREATE_FILE | R_PATH_UNLINK_FILE)
+
+static uint16_t map_errno(int e) {
+  switch (e) {
+    case 0: return WASI_ESUCCESS;
+    case EACCES: return WASI_EACCES;
+    case EPERM: return WASI_EPERM;
+    case EEXIST: return WASI_EEXIST;
+    case EFBIG: return WASI_EFBIG;
+    case EISDIR: return WASI_EISDIR;
+    case ELOOP: return WASI_ELOOP;
+    case EMFILE: case ENFILE: return WASI_EMFILE;
+    case ENAMETOOLONG: return WASI_ENAMETOOLONG;
+    case ENOENT: return WASI_ENOENT;
+    case ENOMEM: return WASI_ENOMEM;
+    case ENOSPC: return WASI_ENOSPC;
+    case ENOTDIR: return WASI_ENOTDIR;
+    case ENOTEMPTY: return WASI_ENOTEMPTY;
+    case EROFS: return WASI_EROFS;
+    case EINVAL: return WASI_EINVAL;
+    case EINTR: return WASI_EINTR;
+    case EBADF: return WASI_EBADF;
+    case ESPIPE: return WASI_ESPIPE;
+    case ENOSYS: return WASI_ENOSYS;
+    case EXDEV: return WASI_ENOTCAPABLE; /* RESOLVE_BENEATH refused an escape */
+    default: return WASI_EIO;
+  }
+}
+
+/* The instance's fd table, with the preopens (dup'd, owned by the instance)
+ * in the first slots. NULL when out of memory. */
+static wasi_inst_t *fd_table(wasi_ctx_t *x, baton_caller_t *c) {
+  wasi_inst_t *s = inst_state(baton_caller_instance(c));
+  if (!s || s->fds_ready) return s;
+  s->fds_ready = 1;
+  for (size_t i = 0; i < x->npreopens && i < WASI_MAX_FDS; i++) {
+    int h = fcntl(x->preopens[i].dirfd, F_DUPFD_CLOEXEC, 3);
+    if (h < 0) continue; /* the slot stays closed: EBADF */
+    s->fds[i] = (wasi_fd_t){.used = 1, .host = h, .is_dir = 1, .preopen = (int)i,
+                            .read_only = x->preopens[i].read_only, .readable = 1};
+  }
+  return s;
+}
+
+/* Looks up guest fd (> 2); NULL when it is not open. */
+static wasi_fd_t *fd_get(wasi_ctx_t *x, baton_caller_t *c, uint32_t fd) {
+  if (fd < 3 || fd - 3 >= WASI_MAX_FDS) return NULL;
+  wasi_inst_t *s = fd_table(x, c);
+  if (!s || !s->fds[fd - 3].used) return NULL;
+  return &s->fds[fd - 3];
+}
+
+static long do_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode) {
+  /* openat2 refuses a mode without O_CREAT */
+  struct open_how how = {.flags = flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+  long r;
+  do r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+/* Copies a guest path into buf as a C string; returns a WASI errno. */
+static int guest_path(baton_caller_t *c, uint32_t ptr, uint32_t len, char *buf, size_t cap) {
+  uint8_t *p = gmem(c, ptr, len);
+  if (!p) return WASI_EFAULT;
+  if (len >= cap) return WASI_ENAMETOOLONG;
+  if (memchr(p, 0, len)) return WASI_EINVAL;
+  memcpy(buf, p, len);
+  buf[len] = 0;
+  return WASI_ESUCCESS;
+}
+
+/* Resolves dir fd + path into (parent fd, last component) for calls that
+ * act on a name: the parent is opened beneath the preopen; the last
+ * component is a single name, never "." or "..". Returns a WASI errno;
+ * on success *parent must be closed. */
+static int resolve_parent(wasi_fd_t *d, char *path, int *parent, const char **last) {
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/') path[--n] = 0;
+  if (!n) return WASI_ENOENT;
+  char *slash = strrchr(path, '/');
+  const char *dir = ".";
+  if (slash) {
+    if (slash == path) return WASI_ENOTCAPABLE; /* absolute */
+    *slash = 0;
+    dir = path;
+    *last = slash + 1;
+  } else {
+    *last = path;
+  }
+  if (!strcmp(*last, ".") || !strcmp(*last, "..")) return WASI_ENOTCAPABLE;
+  long fd = do_openat2(d->host, dir, O_PATH | O_DIRECTORY, 0);
+  if (fd < 0) return map_errno(errno);
+  *parent = (int)fd;
+  return WASI_ESUCCESS;
+}
+
+static uint8_t filetype_of(mode_t m) {
+  if (S_ISREG(m)) return 4;
+  if (S_ISDIR(m)) return 3;
+  if (S_ISLNK(m)) return 7;
+  if (S_ISCHR(m)) return 2;
+  if (S_ISBLK(m)) return 1;
+  if (S_ISSOCK(m)) return 6;
+  return 0;
+}
+
+static void put_filestat(uint8_t *p, const struct stat *st) {
+  uint64_t v[8] = {0};
+  memset(p, 0, 64);
+  v[0] = (uint64_t)st->st_dev;
+  v[1] = (uint64_t)st->st_ino;
+  v[3] = (uint64_t)st->st_nlink;
+  v[4] = (uint64_t)st->st_size;
+  v[5] = (uint64_t)st->st_atim.tv_sec * 1000000000u + (uint64_t)st->st_atim.tv_nsec;
+  v[6] = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+  v[7] = (uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec;
+  memcpy(p, v, 64);
+  p[16] = filetype_of(st->st_mode);
+}
+
+static baton_trap_t *w_fd_prestat_get(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  wasi_ctx_t *x = env;
+  wasi_fd_t *f = fd_get(x, c, ARG_U32(0));
+  if (!f || f->preopen < 0) return RET(WASI_EBADF);
+  uint8_t *p = gmem(c, ARG_U32(1), 8);
+  if (!p) return RET(WASI_EFAULT);
+  uint32_t len = (uint32_t)strlen(x->preopens[f->preopen].guest);
+  memset(p, 0, 8);
+  memcpy(p + 4, &len, 4);
+  return RET(WASI_ESUCCESS);
+}
+
+static baton_trap_t *w_fd_prestat_dir_name(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  wasi_ctx_t *x = env;
+  wasi_fd_t *f = fd_get(x, c, ARG_U32(0));
+  if (!f || f->preopen < 0) return RET(WASI_EBADF);
+  const char *name = x->preopens[f->preopen].guest;
+  size_t len = strlen(name);
+  uint8_t *p = gmem(c, ARG_U32(1), ARG_U32(2));
+  if (!p) return RET(WASI_EFAULT);
+  if (ARG_U32(2) < len) return RET(WASI_ENAMETOOLONG);
+  memcpy(p, name, len);
+  return RET(WASI_ESUCCESS);
+}
+
+/* path_open(dirfd, dirflags, path, path_len, oflags, rights_base,
+ * rights_inheriting, fdflags, *fd) */
+static baton_trap_t *w_path_open(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  wasi_ctx_t *x = env;
+  wasi_fd_t *d = fd_get(x, c, ARG_U32(0));
+  if (!d) return RET(ARG_U32(0) <= 2 || !x->npreopens ? WASI_ENOTCAPABLE : WASI_EBADF);
+  if (!d->is_dir) return RET(WASI_ENOTDIR);
+  uint32_t dirflags = ARG_U32(1), oflags = (uint16_t)ARG_U32(4), fdflags = (uint16_t)ARG_U32(7);
+  uint64_t rights = ARG_U64(5);
+  char path[4096];
+  int e = guest_path(c, ARG_U32(2), ARG_U32(3), path, sizeof path);
+  if (e) return RET(e);
+  if (!gmem(c, ARG_U32(8), 4)) return RET(WASI_EFAULT);
+  int want_write = (rights & (R_FD_WRITE | (1ull << 22) /* set_size */ | (1ull << 8) /* allocate */)) != 0;
+  int want_read = (rights & (R_FD_READ | R_FD_READDIR)) != 0;
+  int creat = oflags & 1, directory = oflags & 2, excl = oflags & 4, trunc = oflags & 8;
+  int append = fdflags & 1;
+  if (d->read_only && (want_write || creat || trunc || append)) return RET(WASI_ENOTCAPABLE);
+  uint64_t flags = 0;
+  if (directory) {
+    if (creat || trunc || want_write) return RET(WASI_EISDIR);
+    flags = O_RDONLY | O_DIRECTORY;
+  } else if (want_write) {
+    flags = want_read ? O_RDWR : O_WRONLY;
+  } else {
+    flags = O_RDONLY;
+  }
+  if (creat) flags |= O_CREAT;
+  if (excl) flags |= O_EXCL;
+  if (trunc) flags |= O_TRUNC;
+  if (append) flags |= O_APPEND;
+  if (fdflags & (2 | 8)) flags |= O_DSYNC;
+  if (fdflags & 16) flags |= O_SYNC;
+  if (!(dirflags & 1)) flags |= O_NOFOLLOW;
+  wasi_inst_t *s = fd_table(x, c);
+  if (!s) return RET(WASI_ENOMEM);
+  int slot = -1;
+  for (int i = 0; i < WASI_MAX_FDS && slot < 0; i++)
+    if (!s->fds[i].used) slot = i;
+  if (slot < 0) return RET(WASI_EMFILE);
+  long h = do_openat2(d->host, path, flags, 0666);
+  if (h < 0 && errno == EISDIR && !want_write) h = do_openat2(d->host, path, O_RDONLY | O_DIRECTORY, 0);
+  if (h < 0) return RET(map_errno(errno));
+  struct stat st;
+  if (fstat((int)h, &st) < 0) {
+    close((int)h);
+    return RET(WASI_EIO);
+  }
+  int ro = d->read_only;
+  d = NULL; /* (the table is stable, but keep no alias) */
+  s->fds[slot] = (wasi_fd_t){.used = 1, .host = (int)h, .is_dir = S_ISDIR(st.st_mode), .preopen = -1,
+                             .read_only = ro, .readable = (flags & O_ACCMODE) != O_WRONLY,
+                             .writable = (flags & O_ACCMODE) != O_RDONLY, .append = append != 0};
+  put_u32(c, ARG_U32(8), (uint32_t)slot + 3);
+  return RET(WASI_ESUCCESS);
+}
+
+static baton_trap_t *w_path_filestat_get(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  wasi_ctx_t *x = env;
+  wasi_fd_t *d = fd_get(x, c, ARG_U32(0));
+  if (!d) return RET(ARG_U32(0) <= 2 || !x->npreopens ? WASI_ENOTCAPABLE : WASI_EBADF);
+  if (!d->is_dir) return RET(WASI_ENOTDIR);
+  char path[4096];
+  int e = guest_path(c, ARG_U32(2), ARG_U32(3), path, sizeof path);
+  if (e) return RET(e);
+  uint8_t *out = gmem(c, ARG_U32(4), 64);
+  if (!out) return RET(WASI_EFAULT);
+  long h = do_openat2(d->host, path, O_PATH | ((ARG_U32(1) & 1) ? 0 : O_NOFOLLOW), 0);
+  if (h < 0) return RET(map_errno(errno));
+  struct stat st;
+  int r = fstat((int)h, &st);
+  close((int)h);
+  if (r < 0) return RET(map_errno(errno));
+  put_filestat(out, &st);
+  return RET(WASI_ESUCCESS);
+}
+
+/* path_create_directory / path_unlink_file: (dirfd, path, path_len) */
+static baton_trap_t *path_mutate(wasi_ctx_t *x, baton_caller_t *c, const baton_val_t *args,
+                                 baton_val_t *results, int mkdir_) {
+  wasi_fd_t *d = fd_get(x, c, ARG_U32(0));
+  if (!d) return RET(ARG_U32(0) <= 2 || !x->npreopens ? WASI_ENOTCAPABLE : WASI_EBADF);
+  if (!d->is_dir) return RET(WASI_ENOTDIR);
+  if (d->read_only) return RET(WASI_ENOTCAPABLE);
+  char path[4096];
+  int e = guest_path(c, ARG_U32(1), ARG_U32(2), path, sizeof path);
+  if (e) return RET(e);
+  size_t n = strlen(path);
+  if (!mkdir_ && n && path[n - 1] == '/') return RET(WASI_ENOTDIR);
+  int parent = -1;
+  const char *last = NULL;
+  e = resolve_parent(d, path, &parent, &last);
+  if (e) return RET(e);
+  int r = mkdir_ ? mkdirat(parent, last, 0777) : unlinkat(parent, last, 0);
+  int err = errno;
+  close(parent);
+  if (r < 0) return RET(map_errno(err == EISDIR && !mkdir_ ? EISDIR : err));
+  return RET(WASI_ESUCCESS);
+}
+
+static baton_trap_t *w_path_create_directory(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  return path_mutate(env, c, args, results, 1);
+}
+
+static baton_trap_t *w_path_unlink_file(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  return path_mutate(env, c, args, results, 0);
+}
+
+static baton_trap_t *w_fd_filestat_get(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  wasi_fd_t *f = fd_get(env, c, ARG_U32(0));
+  if (!f) return RET(WASI_EBADF);
+  uint8_t *out = gmem(c, ARG_U32(1), 64);
+  if (!out) return RET(WASI_EFAULT);
+  struct stat st;
+  if (fstat(f->host, &st) < 0) return RET(map_errno(errno));
+  put_filestat(out, &st);
+  return RET(WASI_ESUCCESS);
+}
+
+static baton_trap_t *w_fd_tell(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  if (ARG_U32(0) <= 2) return RET(WASI_ESPIPE);
+  wasi_fd_t *f = fd_get(env, c, ARG_U32(0));
+  if (!f) return RET(WASI_EBADF);
+  if (f->is_dir) return RET(WASI_EISDIR);
+  if (!gmem(c, ARG_U32(1), 8)) return RET(WASI_EFAULT);
+  off_t o = lseek(f->host, 0, SEEK_CUR);
+  if (o < 0) return RET(map_errno(errno));
+  put_u64(c, ARG_U32(1), (uint64_t)o);
+  return RET(WASI_ESUCCESS);
+}
+
+/* fd_readdir(fd, buf, buf_len, cookie, *bufused): the cookie is the index
+ * of the next entry. */
+static baton_trap_t *w_fd_readdir(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
+  wasi_fd_t *f = fd_get(env, c, ARG_U32(0));
+  if (!f) return RET(WASI_EBADF);
+  if (!f->is_dir) return RET(WASI_ENOTDIR);
+  uint32_t len = ARG_U32(2);
+  uint8_t *buf = gmem(c, ARG_U32(1), len);
+  uint64_t cookie = ARG_U64(3);
+  if (!buf || !gmem(c, ARG_U32(4), 4)) return RET(WASI_EFAULT);
+  int h = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (h < 0) return RET(map_errno(errno));
+  DIR *dir = fdopendir(h);
+  if (!dir) {
+    close(h);
+    return RET(map_errno(errno));
+  }
+  uint32_t used = 0;
+  uint64_t idx = 0;
+  struct dirent *de;
+  while (used < len && (de = readdir(dir))) {
+    if (idx++ < cookie) continue;
+    uint8_t hdr[24] = {0};
+    uint64_t next = idx, ino = de->d_ino;
+    uint32_t nlen = (uint32_t)strlen(de->d_name);
+    memcpy(hdr, &next, 8);
+    memcpy(hdr + 8, &ino, 8);
+    memcpy(hdr + 16, &nlen, 4);
+    uint8_t t = 0;
+    switch (de->d_type) {
+      case DT_REG: t = 4; break;
+      case DT_DIR: t = 3; break;
+      case DT_LNK: t = 7; break;
+      case DT_CHR: t = 2; break;
+      case DT_BLK: t = 1; break;
+      case DT_SOCK: t = 6; break;
+      default: t = 0;
+    }
+    hdr[20] = t;
+    uint32_t n = len - used < 24 ? len - used : 24;
+    memcpy(buf + used, hdr, n);
+    used += n;
+    n = len - used < nlen ? len - used : nlen;
+    memcpy(buf + used, de->d_name, n);
+    used += n;
+  }
+  closedir(dir);
+  put_u32(c, ARG_U32(4), used);
+  return RET(WASI_ESUCCESS);
+}
+
+/* fd_read / fd_write on a file fd: every buffer is checked first. */
+static baton_trap_t *file_rw(baton_caller_t *c, wasi_fd_t *f, const baton_val_t *args, baton_val_t *results,
+                             int writing) {
+  uint32_t n = ARG_U32(2);
+  if (f->is_dir) return RET(WASI_EISDIR);
+  if (writing ? !f->writable : !f->readable) return RET(WASI_EBADF);
+  uint8_t *iov = check_iovs(c, ARG_U32(1), n, ARG_U32(3));
+  if (!iov) return RET(WASI_EFAULT);
+  uint32_t total = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t ptr, len;
+    memcpy(&ptr, iov + 8 * i, 4);
+    memcpy(&len, iov + 8 * i + 4, 4);
+    if (len > UINT32_MAX - total) break;
+    if (!len) continue;
+    ssize_t got = writing ? write(f->host, gmem(c, ptr, len), len) : read(f->host, gmem(c, ptr, len), len);
+    if (got < 0) {
+      if (errno == EINTR) {
+        i--;
+        continue;
+      }
+      if (total) break;
+      return RET(map_errno(errno));
+    }
+    total += (uint32_t)got;
+    if ((uint32_t)got < len) break;
+  }
+  put_u32(c, ARG_U32(3), total);
+  return RET(WASI_ESUCCESS);
+}
+
 static baton_trap_t *w_fd_write(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
   wasi_ctx_t *x = env;
   uint32_t fd = ARG_U32(0), iovs = ARG_U32(1), n = ARG_U32(2);
+  if (fd > 2) {
+    wasi_fd_t *f = fd_get(x, c, fd);
+    return f ? file_rw(c, f, args, results, 1) : RET(WASI_EBADF);
+  }
   if (fd != 1 && fd != 2) return RET(WASI_EBADF);
   uint8_t *iov = check_iovs(c, iovs, n, ARG_U32(3));
   if (!iov) return RET(WASI_EFAULT);
@@ -265,6 +716,10 @@ static baton_trap_t *w_fd_write(void *env, baton_caller_t *c, const baton_val_t 
 static baton_trap_t *w_fd_read(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
   wasi_ctx_t *x = env;
   uint32_t fd = ARG_U32(0), iovs = ARG_U32(1), n = ARG_U32(2);
+  if (fd > 2) {
+    wasi_fd_t *f = fd_get(x, c, fd);
+    return f ? file_rw(c, f, args, results, 0) : RET(WASI_EBADF);
+  }
   if (fd != 0) return RET(WASI_EBADF);
   uint8_t *iov = check_iovs(c, iovs, n, ARG_U32(3));
   if (!iov) return RET(WASI_EFAULT);
@@ -288,7 +743,28 @@ static baton_trap_t *w_fd_read(void *env, baton_caller_t *c, const baton_val_t *
 
 static baton_trap_t *w_fd_fdstat_get(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
   uint32_t fd = ARG_U32(0);
-  if (fd > 2) return RET(WASI_EBADF);
+  if (fd > 2) {
+    wasi_fd_t *f = fd_get(env, c, fd);
+    if (!f) return RET(WASI_EBADF);
+    uint8_t *p = gmem(c, ARG_U32(1), 24);
+    if (!p) return RET(WASI_EFAULT);
+    memset(p, 0, 24);
+    uint64_t base, inh = 0;
+    if (f->is_dir) {
+      p[0] = 3;
+      base = R_READ_DIR | (f->read_only ? 0 : R_WRITE_DIR);
+      inh = base | R_READ_FILE | (f->read_only ? 0 : R_WRITE_FILE);
+    } else {
+      struct stat st;
+      p[0] = fstat(f->host, &st) == 0 ? filetype_of(st.st_mode) : 4;
+      base = (f->readable ? R_READ_FILE : R_FD_SEEK | R_FD_TELL | R_FD_FILESTAT_GET) |
+             (f->writable ? R_WRITE_FILE : 0);
+      if (f->append) p[2] = 1;
+    }
+    memcpy(p + 8, &base, 8);
+    memcpy(p + 16, &inh, 8);
+    return RET(WASI_ESUCCESS);
+  }
   uint8_t *p = gmem(c, ARG_U32(1), 24);
   if (!p) return RET(WASI_EFAULT);
   memset(p, 0, 24);
@@ -299,15 +775,27 @@ static baton_trap_t *w_fd_fdstat_get(void *env, baton_caller_t *c, const baton_v
 }
 
 static baton_trap_t *w_fd_seek(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
-  return RET(ARG_U32(0) <= 2 ? WASI_ESPIPE : WASI_EBADF);
+  if (ARG_U32(0) <= 2) return RET(WASI_ESPIPE);
+  wasi_fd_t *f = fd_get(env, c, ARG_U32(0));
+  if (!f) return RET(WASI_EBADF);
+  if (f->is_dir) return RET(WASI_EISDIR);
+  uint32_t whence = ARG_U32(2) & 0xff;
+  if (whence > 2) return RET(WASI_EINVAL);
+  if (!gmem(c, ARG_U32(3), 8)) return RET(WASI_EFAULT);
+  off_t o = lseek(f->host, (off_t)(int64_t)ARG_U64(1),
+                  whence == 0 ? SEEK_SET : whence == 1 ? SEEK_CUR : SEEK_END);
+  if (o < 0) return RET(map_errno(errno));
+  put_u64(c, ARG_U32(3), (uint64_t)o);
+  return RET(WASI_ESUCCESS);
 }
 
 static baton_trap_t *w_fd_close(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
-  return RET(ARG_U32(0) <= 2 ? WASI_ESUCCESS : WASI_EBADF);
-}
-
-static baton_trap_t *w_fd_prestat_get(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
-  return RET(WASI_EBADF); /* no preopened directories */
+  if (ARG_U32(0) <= 2) return RET(WASI_ESUCCESS);
+  wasi_fd_t *f = fd_get(env, c, ARG_U32(0));
+  if (!f) return RET(WASI_EBADF);
+  close(f->host);
+  memset(f, 0, sizeof *f);
+  return RET(WASI_ESUCCESS);
 }
 
 static baton_trap_t *w_proc_exit(void *env, baton_caller_t *c, const baton_val_t *args, baton_val_t *results) {
@@ -427,30 +915,30 @@ static const struct {
     {"fd_fdstat_get", "ii:i", w_fd_fdstat_get},
     {"fd_fdstat_set_flags", "ii:i", w_enosys},
     {"fd_fdstat_set_rights", "iII:i", w_enosys},
-    {"fd_filestat_get", "ii:i", w_ebadf},
+    {"fd_filestat_get", "ii:i", w_fd_filestat_get},
     {"fd_filestat_set_size", "iI:i", w_ebadf},
     {"fd_filestat_set_times", "iIIi:i", w_ebadf},
     {"fd_pread", "iiiIi:i", w_ebadf},
     {"fd_prestat_get", "ii:i", w_fd_prestat_get},
-    {"fd_prestat_dir_name", "iii:i", w_fd_prestat_get},
+    {"fd_prestat_dir_name", "iii:i", w_fd_prestat_dir_name},
     {"fd_pwrite", "iiiIi:i", w_ebadf},
     {"fd_read", "iiii:i", w_fd_read},
-    {"fd_readdir", "iiiIi:i", w_ebadf},
+    {"fd_readdir", "iiiIi:i", w_fd_readdir},
     {"fd_renumber", "ii:i", w_ebadf},
     {"fd_seek", "iIii:i", w_fd_seek},
     {"fd_sync", "i:i", w_ebadf},
-    {"fd_tell", "ii:i", w_fd_seek},
+    {"fd_tell", "ii:i", w_fd_tell},
     {"fd_write", "iiii:i", w_fd_write},
-    {"path_create_directory", "iii:i", w_enotcapable},
-    {"path_filestat_get", "iiiii:i", w_enotcapable},
+    {"path_create_directory", "iii:i", w_path_create_directory},
+    {"path_filestat_get", "iiiii:i", w_path_filestat_get},
     {"path_filestat_set_times", "iiiiIIi:i", w_enotcapable},
     {"path_link", "iiiiiii:i", w_enotcapable},
-    {"path_open", "iiiiiIIii:i", w_enotcapable},
+    {"path_open", "iiiiiIIii:i", w_path_open},
     {"path_readlink", "iiiiii:i", w_enotcapable},
     {"path_remove_directory", "iii:i", w_enotcapable},
     {"path_rename", "iiiiii:i", w_enotcapable},
     {"path_symlink", "iiiii:i", w_enotcapable},
-    {"path_unlink_file", "iii:i", w_enotcapable},
+    {"path_unlink_file", "iii:i", w_path_unlink_file},
     {"poll_oneoff", "iiii:i", w_poll_oneoff},
     {"proc_exit", "i:", w_proc_exit},
     {"proc_raise", "i:i", w_enosys},
@@ -493,6 +981,48 @@ baton_error_t *baton_linker_define_wasi(baton_linker_t *linker, const baton_wasi
     ctx_release(x);
     return baton_error_new(BATON_ENO_MEMORY, "out of memory");
   }
+  if (cfg->npreopens) {
+    if (cfg->npreopens > WASI_MAX_FDS) {
+      ctx_release(x);
+      return baton_error_new(BATON_EINVALID_ARGUMENT, "too many preopened directories (max %d)", WASI_MAX_FDS);
+    }
+    x->preopens = bt_calloc(cfg->npreopens, sizeof *x->preopens);
+    if (!x->preopens) {
+      ctx_release(x);
+      return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+    }
+    for (size_t i = 0; i < cfg->npreopens; i++) x->preopens[i].dirfd = -1;
+    x->npreopens = cfg->npreopens;
+    for (size_t i = 0; i < cfg->npreopens; i++) {
+      const baton_wasi_preopen_t *p = &cfg->preopens[i];
+      wasi_preopen_t *q = &x->preopens[i];
+      if (!p->host_path || !*p->host_path) {
+        ctx_release(x);
+        return baton_error_new(BATON_EINVALID_ARGUMENT, "preopen %zu has no host path", i);
+      }
+      q->host = bt_strdup(p->host_path);
+      q->guest = bt_strdup(p->guest_path && *p->guest_path ? p->guest_path : p->host_path);
+      q->read_only = p->read_only != 0;
+      if (!q->host || !q->guest) {
+        ctx_release(x);
+        return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+      }
+      q->dirfd = open(q->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (q->dirfd < 0) {
+        int e = errno;
+        ctx_release(x);
+        return baton_error_new(BATON_ENOT_FOUND, "cannot open directory %s: %s", p->host_path, strerror(e));
+      }
+    }
+    /* Probe openat2 once: without it nothing could be opened safely. */
+    long probe = do_openat2(x->preopens[0].dirfd, ".", O_PATH | O_DIRECTORY, 0);
+    if (probe < 0) {
+      int e = errno;
+      ctx_release(x);
+      return baton_error_new(BATON_EUNSUPPORTED, "directory grants need openat2 (Linux 5.6+): %s", strerror(e));
+    }
+    close((int)probe);
+  }
   baton_error_t *err = NULL;
   for (size_t i = 0; i < BT_ARRAY_LEN(k_funcs) && !err; i++) {
     baton_valkind_t kinds[16];
@@ -508,4 +1038,39 @@ baton_error_t *baton_linker_define_wasi(baton_linker_t *linker, const baton_wasi
   }
   ctx_release(x); /* drop the creation reference */
   return err;
+}
+
+int baton_wasi_preopen_parse(const char *spec, const char *base_dir, baton_wasi_preopen_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!spec) return -1;
+  size_t n = strlen(spec);
+  if (n >= 3 && !strcmp(spec + n - 3, ":ro")) {
+    out->read_only = 1;
+    n -= 3;
+  }
+  const char *colon = memchr(spec, ':', n);
+  size_t hlen = colon ? (size_t)(colon - spec) : n;
+  if (!hlen || (colon && colon + 1 == spec + n)) return -1;
+  char *host = NULL, *guest = NULL;
+  if (spec[0] != '/' && base_dir && *base_dir) {
+    if (asprintf(&host, "%s/%.*s", base_dir, (int)hlen, spec) < 0) host = NULL;
+  } else {
+    host = strndup(spec, hlen);
+  }
+  guest = colon ? strndup(colon + 1, n - hlen - 1) : strndup(spec, hlen);
+  if (!host || !guest) {
+    free(host);
+    free(guest);
+    return -1;
+  }
+  out->host_path = host;
+  out->guest_path = guest;
+  return 0;
+}
+
+void baton_wasi_preopen_release(baton_wasi_preopen_t *p) {
+  if (!p) return;
+  free((char *)p->host_path);
+  free((char *)p->guest_path);
+  p->host_path = p->guest_path = NULL;
 }

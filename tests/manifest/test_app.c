@@ -449,7 +449,7 @@ TEST(spin_v2_dependencies) {
   ASSERT_TRUE(has_warning(app, "spin.toml:11:14: key 'trigger' in [application] "
                                "is not supported by baton and is ignored"));
   ASSERT_TRUE(has_warning(app, "key 'files' in [component.frontend] is recorded, "
-                               "but baton does not provide files"));
+                               "but baton does not provide Spin files"));
   ASSERT_TRUE(has_warning(app, "key 'key_value_stores' in [component.frontend]"));
   ASSERT_TRUE(has_warning(app, "key 'environment' in [component.frontend] is not "
                                "supported"));

@@ -4,11 +4,15 @@
  * wasi_badptr.wat, wasi_poll.wat): captured stdout/stderr, line prefixes,
  * argv/environ, clocks, random, proc_exit and a command's _start, the
  * absent filesystem, stdin, sleeping (and a deadline cutting a sleep
- * short), poll_oneoff's events, and out-of-bounds guest pointers answered
- * with EFAULT.
+ * short), poll_oneoff's events, out-of-bounds guest pointers answered
+ * with EFAULT, and filesystem grants (tests/guests/wasi_files.c): denied
+ * without one, read/write and read-only grants, escape attempts.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +47,7 @@ static void cap_reset(capture_t *c) { memset(c, 0, sizeof *c); }
 /* ---- shared engine and modules ---- */
 
 static baton_engine_t *g_engine;
-static baton_module_t *g_io, *g_cmd, *g_bad, *g_poll;
+static baton_module_t *g_io, *g_cmd, *g_bad, *g_poll, *g_files;
 
 static baton_module_t *load(const char *name) {
   baton_module_t *m = NULL;
@@ -540,6 +544,223 @@ TEST(bad_pointers_get_efault) {
   baton_instance_delete(inst);
 }
 
+/* ---- filesystem grants (tests/guests/wasi_files.c) ---- */
+
+static char g_tmp[256];
+
+static void write_host(const char *rel, const char *text) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", g_tmp, rel);
+  FILE *f = fopen(p, "w");
+  ASSERT_NOT_NULL(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* The host file's contents ("" when it is missing: *exists says which). */
+static const char *read_host(const char *rel, int *exists) {
+  static char buf[512];
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", g_tmp, rel);
+  buf[0] = 0;
+  FILE *f = fopen(p, "r");
+  if (exists) *exists = f != NULL;
+  if (!f) return buf;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = 0;
+  fclose(f);
+  return buf;
+}
+
+static int host_exists(const char *rel) {
+  char p[512];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/%s", g_tmp, rel);
+  return lstat(p, &st) == 0;
+}
+
+/* tmp/{outside.txt, secret/secret.txt, data/{in.txt, link -> ../secret,
+ * link_abs -> tmp/secret, link_file -> ../outside.txt}} */
+static void fs_setup(void) {
+  char p[512], q[512];
+  snprintf(g_tmp, sizeof g_tmp, "/tmp/baton-wasi-fs-XXXXXX");
+  ASSERT_NOT_NULL(mkdtemp(g_tmp));
+  snprintf(p, sizeof p, "%s/data", g_tmp);
+  ASSERT_EQ(mkdir(p, 0755), 0);
+  snprintf(p, sizeof p, "%s/secret", g_tmp);
+  ASSERT_EQ(mkdir(p, 0755), 0);
+  write_host("outside.txt", "outside secret\n");
+  write_host("secret/secret.txt", "inner secret\n");
+  write_host("data/in.txt", "hello from host\n");
+  snprintf(p, sizeof p, "%s/data/link", g_tmp);
+  ASSERT_EQ(symlink("../secret", p), 0);
+  snprintf(p, sizeof p, "%s/data/link_abs", g_tmp);
+  snprintf(q, sizeof q, "%s/secret", g_tmp);
+  ASSERT_EQ(symlink(q, p), 0);
+  snprintf(p, sizeof p, "%s/data/link_file", g_tmp);
+  ASSERT_EQ(symlink("../outside.txt", p), 0);
+}
+
+static void fs_teardown(void) {
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+  if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", g_tmp);
+}
+
+static baton_instance_t *make_fs(int read_only, capture_t *cap) {
+  char host[512];
+  snprintf(host, sizeof host, "%s/data", g_tmp);
+  baton_wasi_preopen_t po = {.host_path = host, .guest_path = "/data", .read_only = read_only};
+  baton_wasi_config_t wc = {.preopens = &po, .npreopens = 1};
+  baton_instance_t *inst = make_ex(g_files, &wc, NULL, 0, cap);
+  memset(host, 0, sizeof host); /* the config was copied */
+  return inst;
+}
+
+static int count_fds(void) {
+  int n = 0;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return -1;
+  while (readdir(d)) n++;
+  closedir(d);
+  return n;
+}
+
+TEST(fs_denied_without_grant) {
+  capture_t cap;
+  cap_reset(&cap);
+  fs_setup();
+  baton_instance_t *inst = make(g_files, &cap);
+  int32_t e = call_i32(inst, "read_file", 0, 0);
+  ASSERT_TRUE(e == 76 || e == 44); /* ENOTCAPABLE or ENOENT */
+  ASSERT_TRUE(call_i32(inst, "write_file", 0, 0) != 0);
+  ASSERT_TRUE(call_i32(inst, "list_dir", 0, 0) != 0);
+  ASSERT_TRUE(call_i32(inst, "mkdir_only", 0, 0) != 0);
+  ASSERT_STREQ(cap.out, "");
+  ASSERT_FALSE(host_exists("data/out.txt"));
+  ASSERT_FALSE(host_exists("data/sub"));
+  baton_instance_delete(inst);
+  fs_teardown();
+}
+
+TEST(fs_grant_read_write) {
+  capture_t cap;
+  cap_reset(&cap);
+  fs_setup();
+  int fds0 = count_fds();
+  baton_instance_t *inst = make_fs(0, &cap);
+  ASSERT_EQ(call_i32(inst, "read_file", 0, 0), 0);
+  ASSERT_STREQ(cap.out, "read:hello from host\n");
+  ASSERT_EQ(call_i32(inst, "file_size", 0, 0), 16);
+  ASSERT_EQ(call_i32(inst, "seek_tell", 0, 0), 'f');
+  ASSERT_EQ(call_i32(inst, "write_file", 0, 0), 0);
+  ASSERT_STREQ(read_host("data/out.txt", NULL), "written by guest\n");
+  ASSERT_EQ(call_i32(inst, "append_file", 0, 0), 0);
+  ASSERT_STREQ(read_host("data/out.txt", NULL), "written by guest\nappended\n");
+  ASSERT_EQ(call_i32(inst, "write_file", 0, 0), 0); /* truncates */
+  ASSERT_STREQ(read_host("data/out.txt", NULL), "written by guest\n");
+  ASSERT_EQ(call_i32(inst, "create_excl", 0, 0), 0);
+  ASSERT_STREQ(read_host("data/new.txt", NULL), "new\n");
+  ASSERT_EQ(call_i32(inst, "mkdir_unlink", 0, 0), 0);
+  ASSERT_TRUE(host_exists("data/sub"));
+  ASSERT_FALSE(host_exists("data/sub/f.txt"));
+  cap_reset(&cap);
+  ASSERT_EQ(call_i32(inst, "list_dir", 0, 0), 0);
+  const char *names[] = {"in.txt\n", "out.txt\n", "new.txt\n", "sub\n", "link\n", "link_file\n"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) ASSERT_NOT_NULL(strstr(cap.out, names[i]));
+  ASSERT_EQ(call_i32(inst, "unlink_in", 0, 0), 0);
+  ASSERT_FALSE(host_exists("data/in.txt"));
+  baton_instance_delete(inst);
+  /* every host fd the instance held is closed */
+  ASSERT_EQ(count_fds(), fds0);
+  fs_teardown();
+}
+
+TEST(fs_grant_read_only) {
+  capture_t cap;
+  cap_reset(&cap);
+  fs_setup();
+  write_host("data/out.txt", "host text\n");
+  baton_instance_t *inst = make_fs(1, &cap);
+  ASSERT_EQ(call_i32(inst, "read_file", 0, 0), 0);
+  ASSERT_STREQ(cap.out, "read:hello from host\n");
+  ASSERT_EQ(call_i32(inst, "file_size", 0, 0), 16);
+  ASSERT_EQ(call_i32(inst, "list_dir", 0, 0), 0);
+  ASSERT_EQ(call_i32(inst, "write_file", 0, 0), 76); /* ENOTCAPABLE */
+  ASSERT_EQ(call_i32(inst, "append_file", 0, 0), 76);
+  ASSERT_EQ(call_i32(inst, "create_excl", 0, 0), 76);
+  ASSERT_EQ(call_i32(inst, "mkdir_only", 0, 0), 76);
+  ASSERT_EQ(call_i32(inst, "unlink_in", 0, 0), 76);
+  ASSERT_STREQ(read_host("data/out.txt", NULL), "host text\n"); /* not truncated */
+  ASSERT_FALSE(host_exists("data/new.txt"));
+  ASSERT_FALSE(host_exists("data/sub"));
+  ASSERT_TRUE(host_exists("data/in.txt"));
+  baton_instance_delete(inst);
+  fs_teardown();
+}
+
+TEST(fs_escapes_fail) {
+  capture_t cap;
+  cap_reset(&cap);
+  fs_setup();
+  baton_instance_t *inst = make_fs(0, &cap);
+  int n = 0;
+  for (int i = 0;; i++) {
+    int32_t e = call_i32(inst, "escape", 1, i);
+    if (e == -1) break;
+    if (e == 0) fprintf(stderr, "escape %d got out\n", i);
+    ASSERT_TRUE(e != 0);
+    n++;
+  }
+  ASSERT_EQ(n, 26);
+  /* nothing outside was touched */
+  int ex;
+  ASSERT_STREQ(read_host("outside.txt", &ex), "outside secret\n");
+  ASSERT_TRUE(ex);
+  ASSERT_STREQ(read_host("secret/secret.txt", &ex), "inner secret\n");
+  ASSERT_TRUE(ex);
+  ASSERT_FALSE(host_exists("escaped.txt"));
+  ASSERT_FALSE(host_exists("escdir"));
+  ASSERT_FALSE(host_exists("secret/created.txt"));
+  ASSERT_FALSE(host_exists("secret/escdir"));
+  ASSERT_STREQ(cap.out, "");
+  /* the grant still works after the attempts */
+  ASSERT_EQ(call_i32(inst, "read_file", 0, 0), 0);
+  baton_instance_delete(inst);
+  fs_teardown();
+}
+
+TEST(fs_grant_errors) {
+  baton_linker_t *l = NULL;
+  ASSERT_OK(baton_linker_new(g_engine, &l));
+  baton_wasi_preopen_t po = {.host_path = "/nonexistent/baton-dir", .guest_path = "/x"};
+  baton_wasi_config_t wc = {.preopens = &po, .npreopens = 1};
+  baton_error_t *err = baton_linker_define_wasi(l, &wc);
+  ASSERT_NOT_NULL(err);
+  baton_error_delete(err);
+  baton_linker_delete(l);
+  /* grant specs */
+  baton_wasi_preopen_t p;
+  ASSERT_EQ(baton_wasi_preopen_parse("static", "/srv/app", &p), 0);
+  ASSERT_STREQ(p.host_path, "/srv/app/static");
+  ASSERT_STREQ(p.guest_path, "static");
+  ASSERT_EQ(p.read_only, 0);
+  baton_wasi_preopen_release(&p);
+  ASSERT_EQ(baton_wasi_preopen_parse("/abs/dir:/data:ro", "/srv/app", &p), 0);
+  ASSERT_STREQ(p.host_path, "/abs/dir");
+  ASSERT_STREQ(p.guest_path, "/data");
+  ASSERT_EQ(p.read_only, 1);
+  baton_wasi_preopen_release(&p);
+  ASSERT_EQ(baton_wasi_preopen_parse("d:ro", NULL, &p), 0);
+  ASSERT_STREQ(p.host_path, "d");
+  ASSERT_STREQ(p.guest_path, "d");
+  ASSERT_EQ(p.read_only, 1);
+  baton_wasi_preopen_release(&p);
+  ASSERT_EQ(baton_wasi_preopen_parse(":x", NULL, &p), -1);
+  ASSERT_EQ(baton_wasi_preopen_parse("x:", NULL, &p), -1);
+  ASSERT_EQ(baton_wasi_preopen_parse("", NULL, &p), -1);
+}
+
 int main(void) {
   baton_config_t *cfg = baton_config_new();
   if (!cfg || baton_engine_new(cfg, &g_engine)) {
@@ -550,7 +771,8 @@ int main(void) {
   g_cmd = load("wasi_cmd.wasm");
   g_bad = load("wasi_badptr.wasm");
   g_poll = load("wasi_poll.wasm");
-  if (!g_io || !g_cmd || !g_bad || !g_poll) return 1;
+  g_files = load("wasi_files.wasm");
+  if (!g_io || !g_cmd || !g_bad || !g_poll || !g_files) return 1;
   RUN(stdout_and_stderr_captured_exactly);
   RUN(stdout_buffered_until_flush);
   RUN(discard_output);
@@ -570,10 +792,16 @@ int main(void) {
   RUN(deadline_interrupts_sleep);
   RUN(poll_oneoff_reports_expired_clocks_only);
   RUN(bad_pointers_get_efault);
+  RUN(fs_denied_without_grant);
+  RUN(fs_grant_read_write);
+  RUN(fs_grant_read_only);
+  RUN(fs_escapes_fail);
+  RUN(fs_grant_errors);
   baton_module_delete(g_io);
   baton_module_delete(g_cmd);
   baton_module_delete(g_bad);
   baton_module_delete(g_poll);
+  baton_module_delete(g_files);
   baton_engine_delete(g_engine);
   TEST_MAIN_END();
 }
