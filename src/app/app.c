@@ -251,12 +251,11 @@ static baton_error_t *load_world(bt_comp_t *c) {
   return bt_abi_check_world(c->module, c->world);
 }
 
-baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker) {
-  const char *argv[] = {c->m->name};
-  baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = c->app->opts.output,
-                            .prefix_lines = c->app->opts.prefix_output};
+baton_error_t *bt_app_files(bt_comp_t *c, baton_wasi_preopen_t **out, size_t *n) {
   /* The component's own `files` grants (none: no filesystem). Spin's
    * `files` (files and globs copied into the guest) are only warned about. */
+  *out = NULL;
+  *n = 0;
   size_t nfiles = c->app->manifest->format == BT_APP_FORMAT_BATON ? c->m->files.len : 0;
   baton_wasi_preopen_t *pre = nfiles ? calloc(nfiles, sizeof *pre) : NULL;
   if (nfiles && !pre) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
@@ -265,11 +264,31 @@ baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker) {
     if (baton_wasi_preopen_parse(c->m->files.items[i].text, c->app->manifest->dir, &pre[i]) != 0)
       err = baton_error_new(BATON_EINVALID_ARGUMENT, "%s: bad `files` entry `%s` (want HOST[:GUEST][:ro])",
                             c->m->name, c->m->files.items[i].text);
+  if (err) {
+    bt_app_files_free(pre, nfiles);
+    return err;
+  }
+  *out = pre;
+  *n = nfiles;
+  return NULL;
+}
+
+void bt_app_files_free(baton_wasi_preopen_t *pre, size_t n) {
+  for (size_t i = 0; pre && i < n; i++) baton_wasi_preopen_release(&pre[i]);
+  free(pre);
+}
+
+baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker) {
+  const char *argv[] = {c->m->name};
+  baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = c->app->opts.output,
+                            .prefix_lines = c->app->opts.prefix_output};
+  baton_wasi_preopen_t *pre = NULL;
+  size_t nfiles = 0;
+  baton_error_t *err = bt_app_files(c, &pre, &nfiles);
   wc.preopens = pre;
   wc.npreopens = nfiles;
   if (!err) err = baton_linker_define_wasi(linker, &wc);
-  for (size_t i = 0; i < nfiles; i++) baton_wasi_preopen_release(&pre[i]);
-  free(pre);
+  bt_app_files_free(pre, nfiles);
   if (!err) err = bind_config(c, linker);
   return err;
 }

@@ -434,7 +434,14 @@ baton_error_t *bt_appc_instantiate(bt_comp_t *c, uint64_t timeout_ms, bt_cstore_
       const char *argv[] = {c->m->name};
       baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = c->app->opts.output,
                                 .prefix_lines = c->app->opts.prefix_output};
-      err = bt_wasi2_new(&wc, &ai->wasi2);
+      /* the component's own `files` grants, as for core modules */
+      baton_wasi_preopen_t *pre = NULL;
+      size_t npre = 0;
+      err = bt_app_files(c, &pre, &npre);
+      wc.preopens = pre;
+      wc.npreopens = npre;
+      if (!err) err = bt_wasi2_new(&wc, &ai->wasi2);
+      bt_app_files_free(pre, npre);
       bt_cresolver_t r = {resolve_dep, ai};
       bt_cinstance_config_t cfg = {.name = c->m->name, .timeout_ms = timeout_ms, .max_memory = c->m->max_memory,
                                    .store = ai->store};

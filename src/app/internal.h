@@ -70,6 +70,12 @@ BT_HIDDEN baton_error_t *bt_app_run_fmt(baton_app_t *app, const char *flow, cons
  * provider for c's imports in linker (app.c). */
 BT_HIDDEN baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker);
 
+/* c's own `files` grants (baton.toml only; none for other formats), parsed
+ * against the manifest's directory into *out (NULL when none); release
+ * with bt_app_files_free (app.c). */
+BT_HIDDEN baton_error_t *bt_app_files(bt_comp_t *c, baton_wasi_preopen_t **out, size_t *n);
+BT_HIDDEN void bt_app_files_free(baton_wasi_preopen_t *pre, size_t n);
+
 /* ---- comp_component.c: real components and dependencies ---- */
 
 /* An instance of an app component with the instances of the components it

@@ -66,6 +66,8 @@ int cmd_call_app(const char *file, int npos, char **pos, bool json);
 int cmd_call_typed(const char *file, int npos, char **pos, const char *wit, const char *world, bool json,
                    uint64_t timeout, uint64_t max_mem, bool *handled);
 /* `baton call` on a component binary (cmd_component.c). */
+/* The `baton call --dir` grants (valid until the call command ends). */
+void cli_call_dirs(const baton_wasi_preopen_t **dirs, size_t *n);
 int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64_t timeout, uint64_t max_mem);
 /* Whether path is a component binary; compiling one (its core modules)
  * for `baton compile` and `baton build`, with a one-line summary. */

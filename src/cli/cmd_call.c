@@ -40,6 +40,11 @@ static int report_trap(baton_trap_t *trap) {
 static baton_wasi_preopen_t *g_dirs;
 static size_t g_ndirs;
 
+void cli_call_dirs(const baton_wasi_preopen_t **dirs, size_t *n) {
+  *dirs = g_dirs;
+  *n = g_ndirs;
+}
+
 static void free_dirs(void) {
   for (size_t i = 0; i < g_ndirs; i++) baton_wasi_preopen_release(&g_dirs[i]);
   free(g_dirs);

@@ -59,6 +59,7 @@ int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64
   if (!err) err = bt_ccomp_new_file(engine, file, &comp);
   const char *gargv[] = {file};
   baton_wasi_config_t wc = {.argv = gargv, .argc = 1, .inherit_stdin = 1};
+  cli_call_dirs(&wc.preopens, &wc.npreopens);
   if (!err) err = bt_wasi2_new(&wc, &wasi);
   bt_cresolver_t resolver = {bt_wasi2_resolve, wasi};
   bt_cinstance_config_t cfg = {.timeout_ms = timeout, .max_memory = max_mem};

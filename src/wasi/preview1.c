@@ -35,6 +35,7 @@
 
 #include "baton/wasi.h"
 #include "engine/internal.h"
+#include "wasi/fs.h"
 
 enum {
   WASI_ESUCCESS = 0,
@@ -383,13 +384,7 @@ static wasi_fd_t *fd_get(wasi_ctx_t *x, baton_caller_t *c, uint32_t fd) {
 }
 
 static long do_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode) {
-  /* openat2 refuses a mode without O_CREAT */
-  struct open_how how = {.flags = flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
-                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-  long r;
-  do r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-  while (r < 0 && errno == EINTR);
-  return r;
+  return bt_wasi_openat2(dirfd, path, flags, mode);
 }
 
 /* Copies a guest path into buf as a C string; returns a WASI errno. */
@@ -408,24 +403,7 @@ static int guest_path(baton_caller_t *c, uint32_t ptr, uint32_t len, char *buf, 
  * component is a single name, never "." or "..". Returns a WASI errno;
  * on success *parent must be closed. */
 static int resolve_parent(wasi_fd_t *d, char *path, int *parent, const char **last) {
-  size_t n = strlen(path);
-  while (n > 1 && path[n - 1] == '/') path[--n] = 0;
-  if (!n) return WASI_ENOENT;
-  char *slash = strrchr(path, '/');
-  const char *dir = ".";
-  if (slash) {
-    if (slash == path) return WASI_ENOTCAPABLE; /* absolute */
-    *slash = 0;
-    dir = path;
-    *last = slash + 1;
-  } else {
-    *last = path;
-  }
-  if (!strcmp(*last, ".") || !strcmp(*last, "..")) return WASI_ENOTCAPABLE;
-  long fd = do_openat2(d->host, dir, O_PATH | O_DIRECTORY, 0);
-  if (fd < 0) return map_errno(errno);
-  *parent = (int)fd;
-  return WASI_ESUCCESS;
+  return map_errno(bt_wasi_open_parent(d->host, path, parent, last));
 }
 
 static uint8_t filetype_of(mode_t m) {

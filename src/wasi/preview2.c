@@ -13,18 +13,27 @@
  *   pollable       index + 1 into the context's pollable table (a monotonic
  *                  deadline; 0: always ready), freed by the resource's host
  *                  destructor when the guest drops it.
- * No other resource (error, descriptor, terminal-*) is ever handed out.
+ *   descriptor     index + 1 into the context's descriptor table (a host fd:
+ *                  a granted directory's dup or a file/directory opened
+ *                  beneath it), closed by the host destructor.
+ *   file streams   REP_FILE + index into the file stream table (a dup of the
+ *                  descriptor's fd and an offset), closed likewise.
+ * No other resource (error, terminal-*) is ever handed out.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "baton/trap.h"
+#include "wasi/fs.h"
 #include "wasi/preview2.h"
 
 enum {
@@ -57,7 +66,22 @@ enum {
   OP_RAND_BYTES,
   OP_RAND_U64,
   OP_SEED,
-  OP_EMPTY_LIST,
+  OP_GET_DIRS,
+  OP_D_OPEN_AT,
+  OP_D_READ_STREAM,
+  OP_D_WRITE_STREAM,
+  OP_D_APPEND_STREAM,
+  OP_D_STAT,
+  OP_D_STAT_AT,
+  OP_D_GET_TYPE,
+  OP_D_GET_FLAGS,
+  OP_D_MKDIR,
+  OP_D_UNLINK,
+  OP_D_HASH,
+  OP_D_HASH_AT,
+  OP_D_SYNC,
+  OP_D_READ_DIR,
+  OP_DIR_ENTRY,
 };
 
 typedef struct {
@@ -108,11 +132,27 @@ static const op_def OPS[] = {
     {"random/insecure", "get-insecure-random-bytes", OP_RAND_BYTES},
     {"random/insecure", "get-insecure-random-u64", OP_RAND_U64},
     {"random/insecure-seed", "insecure-seed", OP_SEED},
-    {"filesystem/preopens", "get-directories", OP_EMPTY_LIST},
+    {"filesystem/preopens", "get-directories", OP_GET_DIRS},
+    {"filesystem/types", "[method]descriptor.open-at", OP_D_OPEN_AT},
+    {"filesystem/types", "[method]descriptor.read-via-stream", OP_D_READ_STREAM},
+    {"filesystem/types", "[method]descriptor.write-via-stream", OP_D_WRITE_STREAM},
+    {"filesystem/types", "[method]descriptor.append-via-stream", OP_D_APPEND_STREAM},
+    {"filesystem/types", "[method]descriptor.stat", OP_D_STAT},
+    {"filesystem/types", "[method]descriptor.stat-at", OP_D_STAT_AT},
+    {"filesystem/types", "[method]descriptor.get-type", OP_D_GET_TYPE},
+    {"filesystem/types", "[method]descriptor.get-flags", OP_D_GET_FLAGS},
+    {"filesystem/types", "[method]descriptor.create-directory-at", OP_D_MKDIR},
+    {"filesystem/types", "[method]descriptor.unlink-file-at", OP_D_UNLINK},
+    {"filesystem/types", "[method]descriptor.metadata-hash", OP_D_HASH},
+    {"filesystem/types", "[method]descriptor.metadata-hash-at", OP_D_HASH_AT},
+    {"filesystem/types", "[method]descriptor.sync", OP_D_SYNC},
+    {"filesystem/types", "[method]descriptor.read-directory", OP_D_READ_DIR},
+    {"filesystem/types", "[method]directory-entry-stream.read-directory-entry", OP_DIR_ENTRY},
+    {"filesystem/types", "[method]descriptor.sync-data", OP_D_SYNC},
     {"filesystem/types", "filesystem-error-code", OP_NONE},
 };
 
-enum { REP_STDIN = 1, REP_STDOUT = 2, REP_STDERR = 3 };
+enum { REP_STDIN = 1, REP_STDOUT = 2, REP_STDERR = 3, REP_FILE = 16 /* file streams: REP_FILE + index */ };
 #define MAX_RTYPES 16
 #define WRITE_BUDGET 65536u /* what check-write grants */
 
@@ -120,6 +160,27 @@ typedef struct {
   uint64_t deadline; /* CLOCK_MONOTONIC ns; 0: ready */
   bool live;
 } pollable;
+
+/* A granted directory (the host directory stays open for the context). */
+typedef struct {
+  int dirfd;
+  char *guest;
+  bool ro;
+} preopen;
+
+/* A descriptor resource (representation: index + 1). */
+typedef struct {
+  int fd;
+  bool live, ro, is_dir, can_read, can_write;
+} desc;
+
+/* A file-backed input or output stream (representation: REP_FILE + index),
+ * with its own duplicate of the file's fd. */
+typedef struct {
+  int fd;
+  uint64_t off;
+  bool live, out, append;
+} fstream;
 
 struct bt_wasi2 {
   char **argv;
@@ -142,6 +203,16 @@ struct bt_wasi2 {
   bt_crtype_t *pollable_rt;
   pollable *polls;
   uint32_t npolls, cap_polls;
+  preopen *pre;
+  size_t npre;
+  bt_crtype_t *desc_rt, *in_rt, *out_rt;
+  desc *descs;
+  uint32_t ndescs, cap_descs;
+  fstream *fss;
+  uint32_t nfss, cap_fss;
+  bt_crtype_t *dirs_rt;
+  DIR **dirs; /* directory-entry streams (representation: index + 1) */
+  uint32_t ndirs, cap_dirs;
 };
 
 /* A host function's environment. */
@@ -223,6 +294,43 @@ baton_error_t *bt_wasi2_new(const baton_wasi_config_t *cfg, bt_wasi2_t **out) {
   w->prefix_lines = cfg->prefix_lines;
   w->inherit_stdin = cfg->inherit_stdin;
   for (int i = 0; i < 3; i++) w->at_line_start[i] = true;
+  if (cfg->npreopens) {
+    w->pre = bt_calloc(cfg->npreopens, sizeof *w->pre);
+    if (!w->pre) {
+      bt_wasi2_free(w);
+      return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+    }
+    for (size_t i = 0; i < cfg->npreopens; i++) w->pre[i].dirfd = -1;
+    w->npre = cfg->npreopens;
+    for (size_t i = 0; i < cfg->npreopens; i++) {
+      const baton_wasi_preopen_t *p = &cfg->preopens[i];
+      preopen *q = &w->pre[i];
+      if (!p->host_path || !*p->host_path) {
+        bt_wasi2_free(w);
+        return baton_error_new(BATON_EINVALID_ARGUMENT, "preopen %zu has no host path", i);
+      }
+      q->guest = bt_strdup(p->guest_path && *p->guest_path ? p->guest_path : p->host_path);
+      q->ro = p->read_only != 0;
+      if (!q->guest) {
+        bt_wasi2_free(w);
+        return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+      }
+      q->dirfd = open(p->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (q->dirfd < 0) {
+        int e = errno;
+        bt_wasi2_free(w);
+        return baton_error_new(BATON_ENOT_FOUND, "cannot open directory %s: %s", p->host_path, strerror(e));
+      }
+    }
+    /* Probe openat2 once: without it nothing could be opened safely. */
+    long probe = bt_wasi_openat2(w->pre[0].dirfd, ".", O_PATH | O_DIRECTORY, 0);
+    if (probe < 0) {
+      int e = errno;
+      bt_wasi2_free(w);
+      return baton_error_new(BATON_EUNSUPPORTED, "directory grants need openat2 (Linux 5.6+): %s", strerror(e));
+    }
+    close((int)probe);
+  }
   *out = w;
   return NULL;
 }
@@ -230,6 +338,24 @@ baton_error_t *bt_wasi2_new(const baton_wasi_config_t *cfg, bt_wasi2_t **out) {
 void bt_wasi2_free(bt_wasi2_t *w) {
   if (!w) return;
   if (w->pollable_rt) bt_crtype_set_host_dtor(w->pollable_rt, NULL, NULL);
+  if (w->desc_rt) bt_crtype_set_host_dtor(w->desc_rt, NULL, NULL);
+  if (w->in_rt) bt_crtype_set_host_dtor(w->in_rt, NULL, NULL);
+  if (w->out_rt) bt_crtype_set_host_dtor(w->out_rt, NULL, NULL);
+  if (w->dirs_rt) bt_crtype_set_host_dtor(w->dirs_rt, NULL, NULL);
+  for (uint32_t i = 0; i < w->ndirs; i++)
+    if (w->dirs[i]) closedir(w->dirs[i]);
+  bt_free(w->dirs);
+  for (size_t i = 0; w->pre && i < w->npre; i++) {
+    if (w->pre[i].dirfd >= 0) close(w->pre[i].dirfd);
+    bt_free(w->pre[i].guest);
+  }
+  bt_free(w->pre);
+  for (uint32_t i = 0; i < w->ndescs; i++)
+    if (w->descs[i].live) close(w->descs[i].fd);
+  bt_free(w->descs);
+  for (uint32_t i = 0; i < w->nfss; i++)
+    if (w->fss[i].live) close(w->fss[i].fd);
+  bt_free(w->fss);
   if (w->store) bt_cstore_release(w->store);
   free_strings(w->argv, w->argc);
   free_strings(w->env, w->envc);
@@ -429,6 +555,505 @@ static uint32_t handle_rep(bt_wasi2_t *w, const baton_value_t *h) {
   return err ? 0 : rep;
 }
 
+/* ---- filesystem: descriptors and file streams ---- */
+
+static void desc_drop(void *env, uint32_t rep) {
+  bt_wasi2_t *w = env;
+  if (rep >= 1 && rep <= w->ndescs && w->descs[rep - 1].live) {
+    close(w->descs[rep - 1].fd);
+    w->descs[rep - 1].live = false;
+  }
+}
+
+static void fstream_drop(void *env, uint32_t rep) {
+  bt_wasi2_t *w = env;
+  if (rep >= REP_FILE && rep - REP_FILE < w->nfss && w->fss[rep - REP_FILE].live) {
+    close(w->fss[rep - REP_FILE].fd);
+    w->fss[rep - REP_FILE].live = false;
+  }
+}
+
+/* Takes ownership of d.fd; returns the representation, or 0 (fd closed). */
+static uint32_t desc_add(bt_wasi2_t *w, desc d) {
+  uint32_t i = 0;
+  while (i < w->ndescs && w->descs[i].live) i++;
+  if (i == w->ndescs) {
+    if (w->ndescs == w->cap_descs) {
+      uint32_t cap = w->cap_descs ? w->cap_descs * 2 : 8;
+      desc *n = cap > 4096 ? NULL : bt_realloc(w->descs, sizeof *n * cap);
+      if (!n) {
+        close(d.fd);
+        return 0;
+      }
+      w->descs = n;
+      w->cap_descs = cap;
+    }
+    w->ndescs++;
+  }
+  d.live = true;
+  w->descs[i] = d;
+  return i + 1;
+}
+
+/* Duplicates fd into a new file stream; returns its representation or 0. */
+static uint32_t fstream_add(bt_wasi2_t *w, int fd, uint64_t off, bool out, bool append) {
+  uint32_t i = 0;
+  while (i < w->nfss && w->fss[i].live) i++;
+  if (i == w->nfss) {
+    if (w->nfss == w->cap_fss) {
+      uint32_t cap = w->cap_fss ? w->cap_fss * 2 : 8;
+      fstream *n = cap > 4096 ? NULL : bt_realloc(w->fss, sizeof *n * cap);
+      if (!n) return 0;
+      w->fss = n;
+      w->cap_fss = cap;
+    }
+    w->nfss++;
+  }
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (h < 0) {
+    if (i == w->nfss - 1) w->nfss--;
+    return 0;
+  }
+  w->fss[i] = (fstream){.fd = h, .off = off, .live = true, .out = out, .append = append};
+  return REP_FILE + i;
+}
+
+static desc *desc_get(bt_wasi2_t *w, const baton_value_t *h) {
+  uint32_t rep = handle_rep(w, h);
+  return rep >= 1 && rep <= w->ndescs && w->descs[rep - 1].live ? &w->descs[rep - 1] : NULL;
+}
+
+static fstream *fstream_get(bt_wasi2_t *w, uint32_t rep, bool out) {
+  if (rep < REP_FILE || rep - REP_FILE >= w->nfss) return NULL;
+  fstream *f = &w->fss[rep - REP_FILE];
+  return f->live && f->out == out ? f : NULL;
+}
+
+/* Whether the flag `name` of flags type t is set in bits. */
+static bool has_flag(const bt_wit_type_t *t, uint64_t bits, const char *name) {
+  t = bt_wit_type_unalias(t);
+  if (!t || t->kind != BT_WIT_FLAGS) return false;
+  for (size_t i = 0; i < t->count && i < 64; i++)
+    if (!strcmp(t->fields[i].name, name)) return (bits >> i) & 1;
+  return false;
+}
+
+static uint64_t flag_bit(const bt_wit_type_t *t, const char *name) {
+  t = bt_wit_type_unalias(t);
+  if (!t || t->kind != BT_WIT_FLAGS) return 0;
+  for (size_t i = 0; i < t->count && i < 64; i++)
+    if (!strcmp(t->fields[i].name, name)) return 1ull << i;
+  return 0;
+}
+
+static const bt_wit_type_t *param_type(const bt_wit_function_t *f, size_t i) {
+  return i < f->param_count ? f->params[i].type : NULL;
+}
+
+static const bt_wit_type_t *ok_type(const bt_wit_function_t *f) {
+  const bt_wit_type_t *r = bt_wit_type_unalias(f->result);
+  return r && r->kind == BT_WIT_RESULT ? r->ok : NULL;
+}
+
+static const char *code_name(int e) {
+  switch (e) {
+    case EACCES: return "access";
+    case EPERM: return "not-permitted";
+    case EXDEV: return "not-permitted"; /* RESOLVE_BENEATH refused an escape */
+    case EEXIST: return "exist";
+    case EFBIG: return "file-too-large";
+    case EISDIR: return "is-directory";
+    case ELOOP: return "loop";
+    case EMFILE: case ENFILE: return "insufficient-descriptors";
+    case ENAMETOOLONG: return "name-too-long";
+    case ENOENT: return "no-entry";
+    case ENOMEM: return "insufficient-memory";
+    case ENOSPC: return "insufficient-space";
+    case ENOTDIR: return "not-directory";
+    case ENOTEMPTY: return "not-empty";
+    case EROFS: return "read-only";
+    case EINVAL: return "invalid";
+    case EBADF: return "bad-descriptor";
+    case ESPIPE: return "invalid-seek";
+    case EBUSY: return "busy";
+    default: return "io";
+  }
+}
+
+/* result: err(error-code) for errno value e. */
+static baton_trap_t *fs_err(fn_env *e, baton_value_t *result, int err) {
+  const bt_wit_type_t *r = bt_wit_type_unalias(e->wit->result);
+  int c = r && r->kind == BT_WIT_RESULT ? case_of(r->err, code_name(err)) : -1;
+  if (c < 0 && r && r->kind == BT_WIT_RESULT) c = case_of(r->err, "io");
+  if (c < 0) return baton_trap_new(BATON_TRAP_HOST, "wasi: `%s`: no error-code", e->name);
+  baton_value_t ev = {.kind = BATON_VALUE_ENUM, .of.var.index = (uint32_t)c};
+  return set_var(result, BATON_VALUE_RESULT, 1, &ev) ? NULL : oom();
+}
+
+static const char *type_name(mode_t m) {
+  if (S_ISREG(m)) return "regular-file";
+  if (S_ISDIR(m)) return "directory";
+  if (S_ISLNK(m)) return "symbolic-link";
+  if (S_ISCHR(m)) return "character-device";
+  if (S_ISBLK(m)) return "block-device";
+  if (S_ISFIFO(m)) return "fifo";
+  if (S_ISSOCK(m)) return "socket";
+  return "unknown";
+}
+
+static bool type_value(baton_value_t *v, const bt_wit_type_t *t, mode_t m) {
+  int c = case_of(t, type_name(m));
+  *v = (baton_value_t){.kind = BATON_VALUE_ENUM, .of.var.index = c < 0 ? 0 : (uint32_t)c};
+  return true;
+}
+
+static bool time_value(baton_value_t *v, const struct timespec *ts) {
+  baton_value_t d = {0};
+  if (!datetime_value(&d, (uint64_t)ts->tv_sec, (uint32_t)ts->tv_nsec)) return false;
+  if (set_var(v, BATON_VALUE_OPTION, 1, &d)) return true;
+  baton_value_clear(&d);
+  return false;
+}
+
+/* result: ok(descriptor-stat) for st. */
+static baton_trap_t *stat_result(fn_env *e, baton_value_t *result, const struct stat *st) {
+  const bt_wit_type_t *rt = bt_wit_type_unalias(ok_type(e->wit));
+  if (!rt || rt->kind != BT_WIT_RECORD || rt->count < 6)
+    return baton_trap_new(BATON_TRAP_HOST, "wasi: `%s`: unexpected descriptor-stat", e->name);
+  baton_value_t rec = {0};
+  if (!seq_value(&rec, BATON_VALUE_RECORD, 6)) return oom();
+  type_value(&rec.of.seq.items[0], rt->fields[0].type, st->st_mode);
+  rec.of.seq.items[1] = (baton_value_t){.kind = BATON_VALUE_U64, .of.u = (uint64_t)st->st_nlink};
+  rec.of.seq.items[2] = (baton_value_t){.kind = BATON_VALUE_U64, .of.u = (uint64_t)st->st_size};
+  bool ok = time_value(&rec.of.seq.items[3], &st->st_atim) && time_value(&rec.of.seq.items[4], &st->st_mtim) &&
+            time_value(&rec.of.seq.items[5], &st->st_ctim) && ok_of(result, &rec);
+  if (!ok) {
+    baton_value_clear(&rec);
+    return oom();
+  }
+  return NULL;
+}
+
+static baton_trap_t *hash_result(baton_value_t *result, const struct stat *st) {
+  baton_value_t rec = {0};
+  if (!seq_value(&rec, BATON_VALUE_RECORD, 2)) return oom();
+  rec.of.seq.items[0] = (baton_value_t){.kind = BATON_VALUE_U64, .of.u = (uint64_t)st->st_ino};
+  rec.of.seq.items[1] = (baton_value_t){.kind = BATON_VALUE_U64, .of.u = (uint64_t)st->st_dev};
+  if (ok_of(result, &rec)) return NULL;
+  baton_value_clear(&rec);
+  return oom();
+}
+
+/* Copies a string value into buf as a C path; an errno value or 0. */
+static int path_of(const baton_value_t *v, char *buf, size_t cap) {
+  if (v->of.str.len >= cap) return ENAMETOOLONG;
+  if (memchr(v->of.str.ptr, 0, v->of.str.len)) return EINVAL;
+  memcpy(buf, v->of.str.ptr, v->of.str.len);
+  buf[v->of.str.len] = 0;
+  return 0;
+}
+
+/* stat-at / metadata-hash-at: (self, path-flags, path). */
+static int stat_at(fn_env *e, desc *d, const baton_value_t *args, struct stat *st) {
+  if (!d->is_dir) return ENOTDIR;
+  char path[4096];
+  int r = path_of(&args[2], path, sizeof path);
+  if (r) return r;
+  bool follow = has_flag(param_type(e->wit, 1), args[1].of.flags, "symlink-follow");
+  long h = bt_wasi_openat2(d->fd, path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+  if (h < 0) return errno;
+  r = fstat((int)h, st) < 0 ? errno : 0;
+  close((int)h);
+  return r;
+}
+
+/* open-at: (self, path-flags, path, open-flags, descriptor-flags). */
+static baton_trap_t *open_at(fn_env *e, desc *d, const baton_value_t *args, baton_value_t *result) {
+  bt_wasi2_t *w = e->w;
+  if (!d->is_dir) return fs_err(e, result, ENOTDIR);
+  char path[4096];
+  int r = path_of(&args[2], path, sizeof path);
+  if (r) return fs_err(e, result, r);
+  const bt_wit_type_t *pf = param_type(e->wit, 1), *of = param_type(e->wit, 3), *df = param_type(e->wit, 4);
+  bool follow = has_flag(pf, args[1].of.flags, "symlink-follow");
+  bool creat = has_flag(of, args[3].of.flags, "create"), directory = has_flag(of, args[3].of.flags, "directory");
+  bool excl = has_flag(of, args[3].of.flags, "exclusive"), trunc = has_flag(of, args[3].of.flags, "truncate");
+  bool want_read = has_flag(df, args[4].of.flags, "read");
+  bool want_write = has_flag(df, args[4].of.flags, "write") || has_flag(df, args[4].of.flags, "mutate-directory");
+  if (d->ro && (want_write || creat || trunc)) return fs_err(e, result, EROFS);
+  uint64_t flags;
+  if (directory) {
+    if (creat || trunc || has_flag(df, args[4].of.flags, "write")) return fs_err(e, result, EISDIR);
+    flags = O_RDONLY | O_DIRECTORY;
+  } else if (has_flag(df, args[4].of.flags, "write")) {
+    flags = want_read ? O_RDWR : O_WRONLY;
+  } else {
+    flags = O_RDONLY;
+  }
+  if (creat) flags |= O_CREAT;
+  if (excl) flags |= O_EXCL;
+  if (trunc) flags |= O_TRUNC;
+  if (has_flag(df, args[4].of.flags, "file-integrity-sync")) flags |= O_SYNC;
+  else if (has_flag(df, args[4].of.flags, "data-integrity-sync")) flags |= O_DSYNC;
+  if (!follow) flags |= O_NOFOLLOW;
+  long h = bt_wasi_openat2(d->fd, path, flags, 0666);
+  if (h < 0 && errno == EISDIR && (flags & O_ACCMODE) == O_RDONLY)
+    h = bt_wasi_openat2(d->fd, path, O_RDONLY | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW), 0);
+  if (h < 0) return fs_err(e, result, errno);
+  struct stat st;
+  if (fstat((int)h, &st) < 0) {
+    int err = errno;
+    close((int)h);
+    return fs_err(e, result, err);
+  }
+  int acc = (int)(flags & O_ACCMODE);
+  uint32_t rep = desc_add(w, (desc){.fd = (int)h, .ro = d->ro, .is_dir = S_ISDIR(st.st_mode),
+                                    .can_read = acc != O_WRONLY, .can_write = acc != O_RDONLY});
+  baton_value_t hv = {0};
+  if (!rep || !own_value(w, &hv, "descriptor", rep)) return oom();
+  return ok_of(result, &hv) ? NULL : oom();
+}
+
+/* get-directories: list<tuple<own<descriptor>, string>>. */
+static baton_trap_t *get_dirs(bt_wasi2_t *w, baton_value_t *result) {
+  if (!seq_value(result, BATON_VALUE_LIST, w->npre)) return oom();
+  for (size_t i = 0; i < w->npre; i++) {
+    baton_value_t *t = &result->of.seq.items[i];
+    int h = fcntl(w->pre[i].dirfd, F_DUPFD_CLOEXEC, 3);
+    if (h < 0) return baton_trap_new(BATON_TRAP_HOST, "wasi: get-directories: %s", strerror(errno));
+    uint32_t rep = desc_add(w, (desc){.fd = h, .ro = w->pre[i].ro, .is_dir = true, .can_read = true,
+                                      .can_write = !w->pre[i].ro});
+    if (!rep || !seq_value(t, BATON_VALUE_TUPLE, 2) || !own_value(w, &t->of.seq.items[0], "descriptor", rep) ||
+        !string_value(&t->of.seq.items[1], w->pre[i].guest, strlen(w->pre[i].guest)))
+      return oom();
+  }
+  return NULL;
+}
+
+/* ---- filesystem: directory entry streams ---- */
+
+static void dirs_drop(void *env, uint32_t rep) {
+  bt_wasi2_t *w = env;
+  if (rep >= 1 && rep <= w->ndirs && w->dirs[rep - 1]) {
+    closedir(w->dirs[rep - 1]);
+    w->dirs[rep - 1] = NULL;
+  }
+}
+
+/* read-directory: a fresh directory stream (its own fd and position). */
+static baton_trap_t *read_dir(fn_env *e, desc *d, baton_value_t *result) {
+  bt_wasi2_t *w = e->w;
+  if (!d->is_dir) return fs_err(e, result, ENOTDIR);
+  long h = bt_wasi_openat2(d->fd, ".", O_RDONLY | O_DIRECTORY, 0);
+  if (h < 0) return fs_err(e, result, errno);
+  DIR *dir = fdopendir((int)h);
+  if (!dir) {
+    int err = errno;
+    close((int)h);
+    return fs_err(e, result, err);
+  }
+  uint32_t i = 0;
+  while (i < w->ndirs && w->dirs[i]) i++;
+  if (i == w->ndirs) {
+    if (w->ndirs == w->cap_dirs) {
+      uint32_t cap = w->cap_dirs ? w->cap_dirs * 2 : 4;
+      DIR **n = cap > 4096 ? NULL : bt_realloc(w->dirs, sizeof *n * cap);
+      if (!n) {
+        closedir(dir);
+        return oom();
+      }
+      w->dirs = n;
+      w->cap_dirs = cap;
+    }
+    w->ndirs++;
+  }
+  w->dirs[i] = dir;
+  baton_value_t hv = {0};
+  if (!own_value(w, &hv, "directory-entry-stream", i + 1)) return oom();
+  return ok_of(result, &hv) ? NULL : oom();
+}
+
+/* directory-entry-stream.read-directory-entry: the next entry but "." and
+ * "..", or none at the end. */
+static baton_trap_t *read_dir_entry(fn_env *e, const baton_value_t *args, baton_value_t *result) {
+  bt_wasi2_t *w = e->w;
+  uint32_t rep = handle_rep(w, &args[0]);
+  DIR *dir = rep >= 1 && rep <= w->ndirs ? w->dirs[rep - 1] : NULL;
+  if (!dir) return fs_err(e, result, EBADF);
+  struct dirent *de;
+  do {
+    errno = 0;
+    de = readdir(dir);
+  } while (de && (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")));
+  if (!de) {
+    if (errno) return fs_err(e, result, errno);
+    baton_value_t none = {0};
+    set_var(&none, BATON_VALUE_OPTION, 0, NULL);
+    return ok_of(result, &none) ? NULL : oom();
+  }
+  /* result<option<directory-entry>>: the entry record's type field */
+  const bt_wit_type_t *opt = bt_wit_type_unalias(ok_type(e->wit));
+  const bt_wit_type_t *rec = opt && opt->kind == BT_WIT_OPTION ? bt_wit_type_unalias(opt->target) : NULL;
+  if (!rec || rec->kind != BT_WIT_RECORD || rec->count < 2)
+    return baton_trap_new(BATON_TRAP_HOST, "wasi: `%s`: unexpected directory-entry", e->name);
+  mode_t m = 0;
+  switch (de->d_type) {
+    case DT_REG: m = S_IFREG; break;
+    case DT_DIR: m = S_IFDIR; break;
+    case DT_LNK: m = S_IFLNK; break;
+    case DT_CHR: m = S_IFCHR; break;
+    case DT_BLK: m = S_IFBLK; break;
+    case DT_FIFO: m = S_IFIFO; break;
+    case DT_SOCK: m = S_IFSOCK; break;
+    default: {
+      struct stat st;
+      if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) m = st.st_mode;
+    }
+  }
+  baton_value_t r = {0}, some = {0};
+  if (!seq_value(&r, BATON_VALUE_RECORD, 2)) return oom();
+  type_value(&r.of.seq.items[0], rec->fields[0].type, m);
+  if (!string_value(&r.of.seq.items[1], de->d_name, strlen(de->d_name)) ||
+      !set_var(&some, BATON_VALUE_OPTION, 1, &r)) {
+    baton_value_clear(&r);
+    return oom();
+  }
+  if (ok_of(result, &some)) return NULL;
+  baton_value_clear(&some);
+  return oom();
+}
+
+/* The descriptor methods; args[0] is the descriptor. */
+static baton_trap_t *desc_call(fn_env *e, const baton_value_t *args, baton_value_t *result) {
+  bt_wasi2_t *w = e->w;
+  desc *d = desc_get(w, &args[0]);
+  if (!d) return fs_err(e, result, EBADF);
+  switch (e->op) {
+    case OP_D_OPEN_AT: return open_at(e, d, args, result);
+    case OP_D_READ_STREAM:
+    case OP_D_WRITE_STREAM:
+    case OP_D_APPEND_STREAM: {
+      bool out = e->op != OP_D_READ_STREAM;
+      if (d->is_dir) return fs_err(e, result, EISDIR);
+      if (out ? !d->can_write : !d->can_read) return fs_err(e, result, EBADF);
+      uint32_t rep = fstream_add(w, d->fd, e->op == OP_D_APPEND_STREAM ? 0 : args[1].of.u, out,
+                                 e->op == OP_D_APPEND_STREAM);
+      baton_value_t hv = {0};
+      if (!rep || !own_value(w, &hv, out ? "output-stream" : "input-stream", rep)) return oom();
+      return ok_of(result, &hv) ? NULL : oom();
+    }
+    case OP_D_STAT:
+    case OP_D_HASH: {
+      struct stat st;
+      if (fstat(d->fd, &st) < 0) return fs_err(e, result, errno);
+      return e->op == OP_D_STAT ? stat_result(e, result, &st) : hash_result(result, &st);
+    }
+    case OP_D_STAT_AT:
+    case OP_D_HASH_AT: {
+      struct stat st;
+      int r = stat_at(e, d, args, &st);
+      if (r) return fs_err(e, result, r);
+      return e->op == OP_D_STAT_AT ? stat_result(e, result, &st) : hash_result(result, &st);
+    }
+    case OP_D_GET_TYPE: {
+      struct stat st;
+      if (fstat(d->fd, &st) < 0) return fs_err(e, result, errno);
+      baton_value_t v;
+      type_value(&v, ok_type(e->wit), st.st_mode);
+      return ok_of(result, &v) ? NULL : oom();
+    }
+    case OP_D_GET_FLAGS: {
+      const bt_wit_type_t *ft = ok_type(e->wit);
+      uint64_t bits = 0;
+      if (d->can_read) bits |= flag_bit(ft, "read");
+      if (d->can_write && !d->is_dir) bits |= flag_bit(ft, "write");
+      if (d->is_dir && !d->ro) bits |= flag_bit(ft, "mutate-directory");
+      baton_value_t v = {.kind = BATON_VALUE_FLAGS, .of.flags = bits};
+      return ok_of(result, &v) ? NULL : oom();
+    }
+    case OP_D_MKDIR:
+    case OP_D_UNLINK: {
+      if (!d->is_dir) return fs_err(e, result, ENOTDIR);
+      if (d->ro) return fs_err(e, result, EROFS);
+      char path[4096];
+      int r = path_of(&args[1], path, sizeof path);
+      if (r) return fs_err(e, result, r);
+      size_t n = strlen(path);
+      if (e->op == OP_D_UNLINK && n && path[n - 1] == '/') return fs_err(e, result, ENOTDIR);
+      int parent = -1;
+      const char *last = NULL;
+      r = bt_wasi_open_parent(d->fd, path, &parent, &last);
+      if (r) return fs_err(e, result, r);
+      int rc = e->op == OP_D_MKDIR ? mkdirat(parent, last, 0777) : unlinkat(parent, last, 0);
+      int err = errno;
+      close(parent);
+      if (rc < 0) return fs_err(e, result, err);
+      return ok_of(result, NULL) ? NULL : oom();
+    }
+    case OP_D_READ_DIR: return read_dir(e, d, result);
+    case OP_D_SYNC:
+      if (!d->is_dir && fdatasync(d->fd) < 0 && errno != EINVAL) return fs_err(e, result, errno);
+      return ok_of(result, NULL) ? NULL : oom();
+    default: return generic(e, result);
+  }
+}
+
+#define MAX_READ (1u << 20)
+
+/* input-stream.read on a file stream: up to len bytes at its offset;
+ * closed at the end of the file or on an error. */
+static baton_trap_t *file_read(fn_env *e, uint32_t rep, uint64_t len, baton_value_t *result) {
+  fstream *f = fstream_get(e->w, rep, false);
+  if (!f) return err_closed(result, e->wit) ? NULL : oom();
+  size_t n = len > MAX_READ ? MAX_READ : (size_t)len;
+  uint8_t *buf = bt_malloc(n ? n : 1);
+  if (!buf) return oom();
+  ssize_t got = 0;
+  if (n) {
+    do got = pread(f->fd, buf, n, (off_t)f->off);
+    while (got < 0 && errno == EINTR);
+  }
+  baton_value_t list = {0};
+  bool ok;
+  if (n && got <= 0) {
+    ok = err_closed(result, e->wit);
+  } else {
+    f->off += (uint64_t)got;
+    ok = bytes_value(&list, buf, (size_t)got) && ok_of(result, &list);
+  }
+  bt_free(buf);
+  if (!ok) baton_value_clear(&list);
+  return ok ? NULL : oom();
+}
+
+/* output-stream.write / write-zeroes on a file stream: at its offset, or at
+ * the end of the file for an append stream. */
+static baton_trap_t *file_write(fn_env *e, uint32_t rep, const baton_value_t *args, baton_value_t *result) {
+  fstream *f = fstream_get(e->w, rep, true);
+  if (!f) return err_closed(result, e->wit) ? NULL : oom();
+  size_t n = e->op == OP_WRITE ? args[1].of.seq.len : (size_t)args[1].of.u;
+  if (n > MAX_READ * 16) return baton_trap_new(BATON_TRAP_HOST, "wasi: %s of %zu bytes", e->name, n);
+  uint8_t *buf = bt_calloc(n ? n : 1, 1);
+  if (!buf) return oom();
+  if (e->op == OP_WRITE)
+    for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)args[1].of.seq.items[i].of.u;
+  if (f->append) {
+    struct stat st;
+    if (fstat(f->fd, &st) == 0) f->off = (uint64_t)st.st_size;
+  }
+  size_t done = 0;
+  while (done < n) {
+    ssize_t k = pwrite(f->fd, buf + done, n - done, (off_t)(f->off + done));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break;
+    done += (size_t)k;
+  }
+  bt_free(buf);
+  f->off += done;
+  if (done < n) return err_closed(result, e->wit) ? NULL : oom();
+  return ok_of(result, NULL) ? NULL : oom();
+}
+
 static void fill_random(uint8_t *p, size_t n) {
   while (n) {
     ssize_t got = getrandom(p, n, 0);
@@ -447,7 +1072,6 @@ static void fill_random(uint8_t *p, size_t n) {
   }
 }
 
-#define MAX_READ (1u << 20)
 #define MAX_RANDOM (1u << 24)
 
 static baton_trap_t *host_call(void *env, const baton_value_t *args, size_t nargs, baton_value_t *result) {
@@ -473,7 +1097,22 @@ static baton_trap_t *host_call(void *env, const baton_value_t *args, size_t narg
         if (!string_value(&result->of.seq.items[i], w->argv[i], strlen(w->argv[i]))) return oom();
       return NULL;
     case OP_NONE: return set_var(result, BATON_VALUE_OPTION, 0, NULL) ? NULL : oom();
-    case OP_EMPTY_LIST: return seq_value(result, BATON_VALUE_LIST, 0) ? NULL : oom();
+    case OP_GET_DIRS: return get_dirs(w, result);
+    case OP_D_OPEN_AT:
+    case OP_D_READ_STREAM:
+    case OP_D_WRITE_STREAM:
+    case OP_D_APPEND_STREAM:
+    case OP_D_STAT:
+    case OP_D_STAT_AT:
+    case OP_D_GET_TYPE:
+    case OP_D_GET_FLAGS:
+    case OP_D_MKDIR:
+    case OP_D_UNLINK:
+    case OP_D_HASH:
+    case OP_D_HASH_AT:
+    case OP_D_SYNC:
+    case OP_D_READ_DIR: return desc_call(e, args, result);
+    case OP_DIR_ENTRY: return read_dir_entry(e, args, result);
     case OP_EXIT: return baton_trap_new_exit(args[0].of.var.index == 0 ? 0 : 1);
     case OP_EXIT_CODE: return baton_trap_new_exit((int)args[0].of.u);
     case OP_ERR_DEBUG: return string_value(result, "error", 5) ? NULL : oom();
@@ -515,6 +1154,7 @@ static baton_trap_t *host_call(void *env, const baton_value_t *args, size_t narg
     case OP_READ: {
       uint32_t rep = handle_rep(w, &args[0]);
       uint64_t len = args[1].of.u;
+      if (rep >= REP_FILE) return file_read(e, rep, len, result);
       if (rep != REP_STDIN || !w->inherit_stdin) return err_closed(result, e->wit) ? NULL : oom();
       size_t n = len > MAX_READ ? MAX_READ : (size_t)len;
       uint8_t *buf = bt_malloc(n ? n : 1);
@@ -532,17 +1172,29 @@ static baton_trap_t *host_call(void *env, const baton_value_t *args, size_t narg
       if (!ok) baton_value_clear(&list);
       return ok ? NULL : oom();
     }
-    case OP_SKIP: return err_closed(result, e->wit) ? NULL : oom();
+    case OP_SKIP: {
+      fstream *f = fstream_get(w, handle_rep(w, &args[0]), false);
+      struct stat st;
+      if (!f || fstat(f->fd, &st) < 0 || f->off >= (uint64_t)st.st_size)
+        return err_closed(result, e->wit) ? NULL : oom();
+      uint64_t n = (uint64_t)st.st_size - f->off;
+      if (n > args[1].of.u) n = args[1].of.u;
+      f->off += n;
+      baton_value_t v = {.kind = BATON_VALUE_U64, .of.u = n};
+      return ok_of(result, &v) ? NULL : oom();
+    }
     case OP_SUB_READY: return own_value(w, result, "pollable", pollable_add(w, 0)) ? NULL : oom();
     case OP_CHECK_WRITE: {
       uint32_t rep = handle_rep(w, &args[0]);
-      if (rep != REP_STDOUT && rep != REP_STDERR) return err_closed(result, e->wit) ? NULL : oom();
+      if (rep != REP_STDOUT && rep != REP_STDERR && !fstream_get(w, rep, true))
+        return err_closed(result, e->wit) ? NULL : oom();
       baton_value_t n = {.kind = BATON_VALUE_U64, .of.u = WRITE_BUDGET};
       return ok_of(result, &n) ? NULL : oom();
     }
     case OP_WRITE:
     case OP_WRITE_ZEROES: {
       uint32_t rep = handle_rep(w, &args[0]);
+      if (rep >= REP_FILE) return file_write(e, rep, args, result);
       if (rep != REP_STDOUT && rep != REP_STDERR) return err_closed(result, e->wit) ? NULL : oom();
       int fd = rep == REP_STDOUT ? 1 : 2;
       if (e->op == OP_WRITE) {
@@ -564,7 +1216,8 @@ static baton_trap_t *host_call(void *env, const baton_value_t *args, size_t narg
     }
     case OP_FLUSH: {
       uint32_t rep = handle_rep(w, &args[0]);
-      if (rep != REP_STDOUT && rep != REP_STDERR) return err_closed(result, e->wit) ? NULL : oom();
+      if (rep != REP_STDOUT && rep != REP_STDERR && !fstream_get(w, rep, true))
+        return err_closed(result, e->wit) ? NULL : oom();
       return ok_of(result, NULL) ? NULL : oom();
     }
     case OP_STDIN: return own_value(w, result, "input-stream", REP_STDIN) ? NULL : oom();
@@ -645,6 +1298,18 @@ static bt_crtype_t *rtype(bt_wasi2_t *w, const char *name) {
   if (!strcmp(name, "pollable")) {
     w->pollable_rt = rt;
     bt_crtype_set_host_dtor(rt, pollable_drop, w);
+  } else if (!strcmp(name, "descriptor")) {
+    w->desc_rt = rt;
+    bt_crtype_set_host_dtor(rt, desc_drop, w);
+  } else if (!strcmp(name, "input-stream")) {
+    w->in_rt = rt;
+    bt_crtype_set_host_dtor(rt, fstream_drop, w);
+  } else if (!strcmp(name, "output-stream")) {
+    w->out_rt = rt;
+    bt_crtype_set_host_dtor(rt, fstream_drop, w);
+  } else if (!strcmp(name, "directory-entry-stream")) {
+    w->dirs_rt = rt;
+    bt_crtype_set_host_dtor(rt, dirs_drop, w);
   }
   return rt;
 }
@@ -659,6 +1324,9 @@ static bool own_value(bt_wasi2_t *w, baton_value_t *v, const char *rtname, uint3
   if (err) {
     baton_error_delete(err);
     if (!strcmp(rtname, "pollable")) pollable_drop(w, rep);
+    else if (!strcmp(rtname, "descriptor")) desc_drop(w, rep);
+    else if (!strcmp(rtname, "directory-entry-stream")) dirs_drop(w, rep);
+    else if (rep >= REP_FILE) fstream_drop(w, rep);
     return false;
   }
   *v = (baton_value_t){.kind = BATON_VALUE_OWN, .of.handle = h};

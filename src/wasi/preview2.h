@@ -5,8 +5,10 @@
  * wasi_snapshot_preview1 adapters) import: wasi:cli (environment, exit,
  * stdin/stdout/stderr, terminal-*), wasi:io (error, streams, poll),
  * wasi:clocks (wall-clock, monotonic-clock), wasi:random (random, insecure,
- * insecure-seed) and wasi:filesystem (types, preopens: no directories are
- * granted, so there is no filesystem). Every interface version 0.2.x is
+ * insecure-seed) and wasi:filesystem (preopens: the directories granted in
+ * baton_wasi_config_t.preopens, none by default; types: what the adapter
+ * needs to open, read, write, stat, mkdir and unlink beneath them, confined
+ * as in preview1 — see src/wasi/fs.h). Every interface version 0.2.x is
  * accepted: the functions are bound by name and the canonical ABI types
  * come from the component's own import declarations.
  *
@@ -41,8 +43,10 @@ BT_HIDDEN bool bt_wasi2_provides(const char *import_name);
  * callers can report a WASI import this host lacks as such. */
 BT_HIDDEN bool bt_wasi2_is_wasi(const char *import_name);
 
-/* Makes a WASI 0.2 context from config (strings copied; NULL: no arguments,
- * no environment, inherited output). ENO_MEMORY on allocation failure. */
+/* Makes a WASI 0.2 context from config (strings copied, preopened host
+ * directories opened; NULL: no arguments, no environment, inherited output,
+ * no directories). ENO_MEMORY on allocation failure; ENOT_FOUND when a
+ * directory cannot be opened; EUNSUPPORTED without openat2. */
 BT_HIDDEN baton_error_t *bt_wasi2_new(const baton_wasi_config_t *config, bt_wasi2_t **out);
 
 /* Frees the context: call it after the component instance it served has

@@ -1,7 +1,7 @@
 // tests/component/wasi2-run.mjs: runs a WASI 0.2 component on Node, as
 // `jco transpile` makes it, with the host state baton call gives a
 // component: arguments [ARGV0], an empty environment, no preopened
-// directories. For tests/component/test_wasi2.sh.
+// directories (or the one W2_PREOPEN=GUEST=HOST names). For tests/component/test_wasi2.sh.
 //
 // Usage: node wasi2-run.mjs COMPONENT.wasm OUT_DIR ARGV0 [EXPORT [U32...]]
 //   EXPORT: a root function export taking and returning u32 (the result is
@@ -35,7 +35,9 @@ const cli = await import(pathToFileURL(join(shim, 'cli.js')).href);
 const fs = await import(pathToFileURL(join(shim, 'filesystem.js')).href);
 cli._setEnv({});
 cli._setArgs([argv0]);
-fs._setPreopens({});
+// W2_PREOPEN=GUEST=HOST grants one directory (test_wasi2_fs.sh); none by default.
+const pre = process.env.W2_PREOPEN;
+fs._setPreopens(pre ? { [pre.slice(0, pre.indexOf('='))]: pre.slice(pre.indexOf('=') + 1) } : {});
 const m = await import(pathToFileURL(js).href);
 if (exp) {
   const r = m[exp.replace(/-([a-z])/g, (_, c) => c.toUpperCase())](...args.map(Number));

@@ -1,0 +1,44 @@
+/*
+ * src/wasi/fs.c: confined path resolution for WASI filesystem grants (see
+ * fs.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "wasi/fs.h"
+
+long bt_wasi_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode) {
+  /* openat2 refuses a mode without O_CREAT */
+  struct open_how how = {.flags = flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+  long r;
+  do r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+int bt_wasi_open_parent(int dirfd, char *path, int *parent, const char **last) {
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/') path[--n] = 0;
+  if (!n) return ENOENT;
+  char *slash = strrchr(path, '/');
+  const char *dir = ".";
+  if (slash) {
+    if (slash == path) return EXDEV; /* absolute */
+    *slash = 0;
+    dir = path;
+    *last = slash + 1;
+  } else {
+    *last = path;
+  }
+  if (!strcmp(*last, ".") || !strcmp(*last, "..")) return EXDEV;
+  long fd = bt_wasi_openat2(dirfd, dir, O_PATH | O_DIRECTORY, 0);
+  if (fd < 0) return errno;
+  *parent = (int)fd;
+  return 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * src/wasi/fs.h: confined path resolution shared by the WASI preview1
+ * (preview1.c) and WASI 0.2 (preview2.c) filesystem grants. Every path is
+ * resolved beneath a granted directory with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS): "..", absolute paths and symlinks cannot leave it
+ * (the kernel answers EXDEV). Internal (BT_HIDDEN).
+ */
+#ifndef BT_WASI_FS_H
+#define BT_WASI_FS_H
+
+#include <stdint.h>
+
+#include "util/common.h"
+
+/* openat2 beneath dirfd (O_CLOEXEC added; mode only with O_CREAT). Returns
+ * the new fd, or -1 with errno set (EXDEV: an escape was refused). */
+BT_HIDDEN long bt_wasi_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode);
+
+/* For calls that act on a name (mkdir, unlink): splits path (modified in
+ * place; trailing slashes removed) into a parent directory opened beneath
+ * dirfd (O_PATH, *parent to be closed by the caller) and the last
+ * component *last, a single name, never "." or "..". Returns 0 or an errno
+ * value (EXDEV for an absolute path or a "."/".." last component). */
+BT_HIDDEN int bt_wasi_open_parent(int dirfd, char *path, int *parent, const char **last);
+
+#endif
