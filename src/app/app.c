@@ -393,19 +393,27 @@ static void app_release(void *ctx, const char *component, void *instance) {
 
 const bt_flow_invoker_t bt_app_invoker_template = {app_invoke, app_release, NULL};
 
+/* Finds the export a caller names and checks the argument count. */
+static baton_error_t *call_target(baton_app_t *app, const char *component, const char *export_name,
+                                  size_t nargs, const bt_wit_function_t **fn) {
+  bt_comp_t *c = bt_app_comp(app, component);
+  if (!c) return baton_error_new(BATON_ENOT_FOUND, "the app has no component `%s`", component);
+  char core[512];
+  baton_error_t *err = bt_app_find_export(c, export_name, fn, core, sizeof core);
+  if (err) return err;
+  if (nargs != (*fn)->param_count)
+    return baton_error_new(BATON_EINVALID_ARGUMENT, "%s takes %zu argument%s, %zu given", export_name,
+                           (*fn)->param_count, (*fn)->param_count == 1 ? "" : "s", nargs);
+  return NULL;
+}
+
 baton_error_t *baton_app_call(baton_app_t *app, const char *component, const char *export_name,
                               const baton_value_t *args, size_t nargs, baton_value_t *result,
                               baton_trap_t **trap) {
   *trap = NULL;
-  bt_comp_t *c = bt_app_comp(app, component);
-  if (!c) return baton_error_new(BATON_ENOT_FOUND, "the app has no component `%s`", component);
   const bt_wit_function_t *fn;
-  char core[512];
-  baton_error_t *err = bt_app_find_export(c, export_name, &fn, core, sizeof core);
+  baton_error_t *err = call_target(app, component, export_name, nargs, &fn);
   if (err) return err;
-  if (nargs != fn->param_count)
-    return baton_error_new(BATON_EINVALID_ARGUMENT, "%s takes %zu argument%s, %zu given", export_name,
-                           fn->param_count, fn->param_count == 1 ? "" : "s", nargs);
   void *inst = NULL;
   err = app_invoke(app, component, export_name, fn, args, nargs, 0, &inst, result, trap);
   bt_appc_release(inst);
@@ -417,15 +425,9 @@ baton_error_t *baton_app_call_text(baton_app_t *app, const char *component, cons
                                    char **result, baton_trap_t **trap) {
   *trap = NULL;
   *result = NULL;
-  bt_comp_t *c = bt_app_comp(app, component);
-  if (!c) return baton_error_new(BATON_ENOT_FOUND, "the app has no component `%s`", component);
   const bt_wit_function_t *fn;
-  char core[512];
-  baton_error_t *err = bt_app_find_export(c, export_name, &fn, core, sizeof core);
+  baton_error_t *err = call_target(app, component, export_name, nargs, &fn);
   if (err) return err;
-  if (nargs != fn->param_count)
-    return baton_error_new(BATON_EINVALID_ARGUMENT, "%s takes %zu argument%s, %zu given", export_name,
-                           fn->param_count, fn->param_count == 1 ? "" : "s", nargs);
   baton_value_t *vals = bt_calloc(nargs + 1, sizeof *vals);
   if (!vals) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
   for (size_t i = 0; i < nargs && !err; i++) {

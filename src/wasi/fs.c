@@ -42,3 +42,25 @@ int bt_wasi_open_parent(int dirfd, char *path, int *parent, const char **last) {
   *parent = (int)fd;
   return 0;
 }
+
+baton_error_t *bt_wasi_open_grant(const baton_wasi_preopen_t *p, size_t i, bool probe, int *dirfd) {
+  *dirfd = -1;
+  if (!p->host_path || !*p->host_path)
+    return baton_error_new(BATON_EINVALID_ARGUMENT, "preopen %zu has no host path", i);
+  int fd = open(p->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    return baton_error_new(BATON_ENOT_FOUND, "cannot open directory %s: %s", p->host_path, strerror(e));
+  }
+  if (probe) {
+    long h = bt_wasi_openat2(fd, ".", O_PATH | O_DIRECTORY, 0);
+    if (h < 0) {
+      int e = errno;
+      close(fd);
+      return baton_error_new(BATON_EUNSUPPORTED, "directory grants need openat2 (Linux 5.6+): %s", strerror(e));
+    }
+    close((int)h);
+  }
+  *dirfd = fd;
+  return NULL;
+}

@@ -8,8 +8,11 @@
 #ifndef BT_WASI_FS_H
 #define BT_WASI_FS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "baton/error.h"
+#include "baton/wasi.h"
 #include "util/common.h"
 
 /* openat2 beneath dirfd (O_CLOEXEC added; mode only with O_CREAT). Returns
@@ -22,5 +25,12 @@ BT_HIDDEN long bt_wasi_openat2(int dirfd, const char *path, uint64_t flags, uint
  * component *last, a single name, never "." or "..". Returns 0 or an errno
  * value (EXDEV for an absolute path or a "."/".." last component). */
 BT_HIDDEN int bt_wasi_open_parent(int dirfd, char *path, int *parent, const char **last);
+
+/* Opens the host directory of grant p into *dirfd (O_DIRECTORY, O_CLOEXEC)
+ * and, when probe is set, checks once that openat2 works there (without it
+ * nothing could be opened safely). i numbers the grant in messages. On
+ * failure *dirfd is -1 and nothing stays open. */
+BT_HIDDEN baton_error_t *bt_wasi_open_grant(const baton_wasi_preopen_t *p, size_t i, bool probe,
+                                            int *dirfd);
 
 #endif

@@ -383,10 +383,6 @@ static wasi_fd_t *fd_get(wasi_ctx_t *x, baton_caller_t *c, uint32_t fd) {
   return &s->fds[fd - 3];
 }
 
-static long do_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode) {
-  return bt_wasi_openat2(dirfd, path, flags, mode);
-}
-
 /* Copies a guest path into buf as a C string; returns a WASI errno. */
 static int guest_path(baton_caller_t *c, uint32_t ptr, uint32_t len, char *buf, size_t cap) {
   uint8_t *p = gmem(c, ptr, len);
@@ -495,8 +491,8 @@ static baton_trap_t *w_path_open(void *env, baton_caller_t *c, const baton_val_t
   for (int i = 0; i < WASI_MAX_FDS && slot < 0; i++)
     if (!s->fds[i].used) slot = i;
   if (slot < 0) return RET(WASI_EMFILE);
-  long h = do_openat2(d->host, path, flags, 0666);
-  if (h < 0 && errno == EISDIR && !want_write) h = do_openat2(d->host, path, O_RDONLY | O_DIRECTORY, 0);
+  long h = bt_wasi_openat2(d->host, path, flags, 0666);
+  if (h < 0 && errno == EISDIR && !want_write) h = bt_wasi_openat2(d->host, path, O_RDONLY | O_DIRECTORY, 0);
   if (h < 0) return RET(map_errno(errno));
   struct stat st;
   if (fstat((int)h, &st) < 0) {
@@ -522,7 +518,7 @@ static baton_trap_t *w_path_filestat_get(void *env, baton_caller_t *c, const bat
   if (e) return RET(e);
   uint8_t *out = gmem(c, ARG_U32(4), 64);
   if (!out) return RET(WASI_EFAULT);
-  long h = do_openat2(d->host, path, O_PATH | ((ARG_U32(1) & 1) ? 0 : O_NOFOLLOW), 0);
+  long h = bt_wasi_openat2(d->host, path, O_PATH | ((ARG_U32(1) & 1) ? 0 : O_NOFOLLOW), 0);
   if (h < 0) return RET(map_errno(errno));
   struct stat st;
   int r = fstat((int)h, &st);
@@ -974,9 +970,10 @@ baton_error_t *baton_linker_define_wasi(baton_linker_t *linker, const baton_wasi
     for (size_t i = 0; i < cfg->npreopens; i++) {
       const baton_wasi_preopen_t *p = &cfg->preopens[i];
       wasi_preopen_t *q = &x->preopens[i];
-      if (!p->host_path || !*p->host_path) {
+      baton_error_t *gerr = bt_wasi_open_grant(p, i, i == 0, &q->dirfd);
+      if (gerr) {
         ctx_release(x);
-        return baton_error_new(BATON_EINVALID_ARGUMENT, "preopen %zu has no host path", i);
+        return gerr;
       }
       q->host = bt_strdup(p->host_path);
       q->guest = bt_strdup(p->guest_path && *p->guest_path ? p->guest_path : p->host_path);
@@ -985,21 +982,7 @@ baton_error_t *baton_linker_define_wasi(baton_linker_t *linker, const baton_wasi
         ctx_release(x);
         return baton_error_new(BATON_ENO_MEMORY, "out of memory");
       }
-      q->dirfd = open(q->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (q->dirfd < 0) {
-        int e = errno;
-        ctx_release(x);
-        return baton_error_new(BATON_ENOT_FOUND, "cannot open directory %s: %s", p->host_path, strerror(e));
-      }
     }
-    /* Probe openat2 once: without it nothing could be opened safely. */
-    long probe = do_openat2(x->preopens[0].dirfd, ".", O_PATH | O_DIRECTORY, 0);
-    if (probe < 0) {
-      int e = errno;
-      ctx_release(x);
-      return baton_error_new(BATON_EUNSUPPORTED, "directory grants need openat2 (Linux 5.6+): %s", strerror(e));
-    }
-    close((int)probe);
   }
   baton_error_t *err = NULL;
   for (size_t i = 0; i < BT_ARRAY_LEN(k_funcs) && !err; i++) {

@@ -305,9 +305,10 @@ baton_error_t *bt_wasi2_new(const baton_wasi_config_t *cfg, bt_wasi2_t **out) {
     for (size_t i = 0; i < cfg->npreopens; i++) {
       const baton_wasi_preopen_t *p = &cfg->preopens[i];
       preopen *q = &w->pre[i];
-      if (!p->host_path || !*p->host_path) {
+      baton_error_t *gerr = bt_wasi_open_grant(p, i, i == 0, &q->dirfd);
+      if (gerr) {
         bt_wasi2_free(w);
-        return baton_error_new(BATON_EINVALID_ARGUMENT, "preopen %zu has no host path", i);
+        return gerr;
       }
       q->guest = bt_strdup(p->guest_path && *p->guest_path ? p->guest_path : p->host_path);
       q->ro = p->read_only != 0;
@@ -315,21 +316,7 @@ baton_error_t *bt_wasi2_new(const baton_wasi_config_t *cfg, bt_wasi2_t **out) {
         bt_wasi2_free(w);
         return baton_error_new(BATON_ENO_MEMORY, "out of memory");
       }
-      q->dirfd = open(p->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (q->dirfd < 0) {
-        int e = errno;
-        bt_wasi2_free(w);
-        return baton_error_new(BATON_ENOT_FOUND, "cannot open directory %s: %s", p->host_path, strerror(e));
-      }
     }
-    /* Probe openat2 once: without it nothing could be opened safely. */
-    long probe = bt_wasi_openat2(w->pre[0].dirfd, ".", O_PATH | O_DIRECTORY, 0);
-    if (probe < 0) {
-      int e = errno;
-      bt_wasi2_free(w);
-      return baton_error_new(BATON_EUNSUPPORTED, "directory grants need openat2 (Linux 5.6+): %s", strerror(e));
-    }
-    close((int)probe);
   }
   *out = w;
   return NULL;
