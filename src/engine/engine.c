@@ -23,6 +23,9 @@ const char *baton_valkind_name(baton_valkind_t kind) {
     case BATON_I64: return "i64";
     case BATON_F32: return "f32";
     case BATON_F64: return "f64";
+    case BATON_V128: return "v128";
+    case BATON_FUNCREF: return "funcref";
+    case BATON_EXTERNREF: return "externref";
   }
   return "?";
 }

@@ -17,6 +17,9 @@ baton_valkind_t bt_valkind_from_wasm(uint8_t t) {
     case BT_WASM_I64: return BATON_I64;
     case BT_WASM_F32: return BATON_F32;
     case BT_WASM_F64: return BATON_F64;
+    case BT_WASM_V128: return BATON_V128;
+    case BT_WASM_FUNCREF: return BATON_FUNCREF;
+    case BT_WASM_EXTERNREF: return BATON_EXTERNREF;
     default: return BATON_I32;
   }
 }
