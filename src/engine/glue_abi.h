@@ -18,13 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BT_GLUE_ABI_VERSION 2
+#define BT_GLUE_ABI_VERSION 3
 
 typedef union {
   uint32_t i32;
   uint64_t i64;
   float f32;
   double f64;
+  uint8_t v128[16]; /* little-endian lanes */
+  void *ref;        /* externref, or a funcref's wasm_rt_funcref_t* */
 } bt_glue_val_t;
 
 typedef void (*bt_glue_thunk_t)(void *inst, const bt_glue_val_t *args,
