@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "value/value.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -169,6 +170,31 @@ bool cli_parse_val(const char *s, baton_valkind_t kind, baton_val_t *out) {
       errno = 0;
       out->of.f64 = strtod(s, &end);
       return !*end && !(errno == ERANGE && isinf(out->of.f64));
+    case BATON_V128: {
+      /* `i32x4 1 2 3 4` (any of i8x16, i16x8, i32x4, i64x2), as in WAT */
+      static const struct { const char *shape; unsigned lanes, bits; } shapes[] = {
+          {"i8x16", 16, 8}, {"i16x8", 8, 16}, {"i32x4", 4, 32}, {"i64x2", 2, 64}};
+      for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        size_t n = strlen(shapes[k].shape);
+        if (strncmp(s, shapes[k].shape, n) != 0) continue;
+        const char *p = s + n;
+        for (unsigned lane = 0; lane < shapes[k].lanes; lane++) {
+          errno = 0;
+          long long x = strtoll(p, &end, 0);
+          if (errno || end == p) return false;
+          unsigned bytes = shapes[k].bits / 8;
+          for (unsigned b = 0; b < bytes; b++) out->of.v128[lane * bytes + b] = (uint8_t)((uint64_t)x >> (8 * b));
+          p = end;
+        }
+        while (isspace((unsigned char)*p)) p++;
+        return !*p;
+      }
+      return false;
+    }
+    case BATON_FUNCREF:
+    case BATON_EXTERNREF:
+      out->of.ref = NULL;
+      return !strcmp(s, "null");
   }
   return false;
 }
@@ -179,13 +205,23 @@ void cli_print_val(const baton_val_t *v, char *buf, size_t size) {
     case BATON_I32: snprintf(buf, size, "%d", v->of.i32); return;
     case BATON_I64: snprintf(buf, size, "%lld", (long long)v->of.i64); return;
     case BATON_F32:
-    case BATON_F64:
-      if (isnan(d)) { snprintf(buf, size, "%snan", signbit(d) ? "-" : ""); return; }
-      if (isinf(d)) { snprintf(buf, size, "%sinf", d < 0 ? "-" : ""); return; }
-      for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, size, "%.*g", prec, d);
-        if (v->kind == BATON_F32 ? strtof(buf, NULL) == v->of.f32 : strtod(buf, NULL) == d) return;
-      }
+    case BATON_F64: {
+      /* The value layer's WAVE float form: any NaN is `nan`, shortest digits
+       * (for f32 precision when f32), no `%g` exponent for 249750. */
+      char num[40];
+      bt_value_format_float(d, v->kind == BATON_F32, num);
+      snprintf(buf, size, "%s", num);
+      return;
+    }
+    case BATON_V128: {
+      uint32_t w[4];
+      memcpy(w, v->of.v128, 16);
+      snprintf(buf, size, "i32x4 0x%08x 0x%08x 0x%08x 0x%08x", w[0], w[1], w[2], w[3]);
+      return;
+    }
+    case BATON_FUNCREF:
+    case BATON_EXTERNREF:
+      snprintf(buf, size, "%s", v->of.ref ? (v->kind == BATON_FUNCREF ? "funcref" : "externref") : "null");
       return;
   }
 }

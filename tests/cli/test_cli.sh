@@ -92,6 +92,11 @@ expect "f64 negative zero" 0 "-0" "" "$B" call cli_values.wasm id_f64 -0
 expect "f64 subnormal" 0 "1e-310" "" "$B" call cli_values.wasm id_f64 1e-310
 expect "f32 nan" 0 "nan" "" "$B" call cli_values.wasm id_f32 nan
 expect "f64 -inf" 0 "-inf" "" "$B" call cli_values.wasm id_f64 -inf
+expect "f64 no exponent for 249750" 0 "249750" "" "$B" call cli_values.wasm id_f64 249750
+expect "f64 small exponent form" 0 "1e-7" "" "$B" call cli_values.wasm id_f64 0.0000001
+expect "f32 negative nan is nan" 0 "nan" "" "$B" call cli_values.wasm id_f32 -nan
+expect "f64 negative nan is nan" 0 "nan" "" "$B" call cli_values.wasm id_f64 -nan
+expect "f32 shortest digits" 0 "16777216" "" "$B" call cli_values.wasm id_f32 16777217
 expect "guest stdout then result" 0 $'hello, world 42\nsecond line\n0' "to stderr: oops" \
   "$B" call wasi_io.wasm print_hello
 

@@ -218,6 +218,160 @@ TEST(wave_floats) {
   ASSERT_STREQ(wave_str(&v, T("t-f64")), "nan");
 }
 
+/* ---- floats: shortest round trip over many values ---- */
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+
+/* xorshift64*: a fixed-seed stream of bit patterns. */
+static uint64_t rng_next(void) {
+  g_rng ^= g_rng >> 12;
+  g_rng ^= g_rng << 25;
+  g_rng ^= g_rng >> 27;
+  return g_rng * 0x2545F4914F6CDD1Dull;
+}
+
+/* Counts the significant digits of a printed finite nonzero float: the
+ * mantissa digits without leading or trailing zeros. */
+static int sig_digits(const char *s) {
+  int nd = 0, zeros = 0;
+  bool lead = true;
+  for (; *s && *s != 'e'; s++) {
+    if (*s < '0' || *s > '9') continue;
+    if (lead && *s == '0') continue;
+    lead = false;
+    nd++;
+    zeros = *s == '0' ? zeros + 1 : 0;
+  }
+  return nd - zeros;
+}
+
+/* Checks one float (as f32 when is_f32): WAVE and JSON text parse back bit
+ * for bit (NaN as some NaN), the text has the fewest significant digits that
+ * do so, and it follows the number layout (no `+`/leading zero in exponent
+ * beyond JavaScript's `e+21` form, no trailing zeros after a point). */
+static void float_round_trip(uint64_t bits, bool is_f32) {
+  const bt_wit_type_t *t = T(is_f32 ? "t-f32" : "t-f64");
+  baton_value_t v = {.kind = is_f32 ? BATON_VALUE_F32 : BATON_VALUE_F64}, w, j;
+  double x;
+  if (is_f32) {
+    uint32_t b32 = (uint32_t)bits;
+    memcpy(&v.of.f32, &b32, 4);
+    x = v.of.f32;
+  } else {
+    memcpy(&v.of.f64, &bits, 8);
+    x = v.of.f64;
+  }
+  char wv[64], js[64];
+  snprintf(wv, sizeof wv, "%s", wave_str(&v, t));
+  snprintf(js, sizeof js, "%s", json_str(&v, t));
+  ASSERT_OK(bt_wave_parse(wv, strlen(wv), t, &w));
+  ASSERT_OK(bt_json_parse(js, strlen(js), t, &j));
+  if (isnan(x)) {
+    ASSERT_STREQ(wv, "nan");
+    ASSERT_STREQ(js, "\"nan\"");
+    ASSERT_TRUE(is_f32 ? isnan(w.of.f32) && isnan(j.of.f32) : isnan(w.of.f64) && isnan(j.of.f64));
+    return;
+  }
+  if (!baton_value_equal(&v, &w) || !baton_value_equal(&v, &j))
+    T_FAIL_("%s %016llx: printed %s / %s does not read back", is_f32 ? "f32" : "f64",
+            (unsigned long long)bits, wv, js);
+  if (isinf(x)) {
+    ASSERT_STREQ(wv, x < 0 ? "-inf" : "inf");
+    return;
+  }
+  /* JSON carries the same digits as WAVE for finite values. */
+  ASSERT_STREQ(js, wv);
+  if (x == 0) return;
+  /* Shortest: one significant digit fewer must not read back. */
+  int nd = sig_digits(wv);
+  ASSERT_TRUE(nd >= 1 && nd <= (is_f32 ? 9 : 17));
+  if (nd > 1) {
+    char shorter[64];
+    snprintf(shorter, sizeof shorter, "%.*e", nd - 2, x);
+    bool back = is_f32 ? strtof(shorter, NULL) == (float)x : strtod(shorter, NULL) == x;
+    if (back) T_FAIL_("%s %s is not shortest: %s reads back too", is_f32 ? "f32" : "f64", wv, shorter);
+  }
+  const char *e = strchr(wv, 'e');
+  const char *dot = strchr(wv, '.');
+  if (dot) ASSERT_TRUE((e ? e[-1] : wv[strlen(wv) - 1]) != '0');
+  if (e) {
+    ASSERT_TRUE(e[1] == '+' || e[1] == '-');
+    ASSERT_TRUE(e[2] >= '1' && e[2] <= '9');
+    double mag = fabs(x);
+    ASSERT_TRUE(mag >= 1e21 || mag < 1e-6);
+  } else {
+    ASSERT_TRUE(strlen(wv) <= 30);
+  }
+}
+
+TEST(float_round_trips) {
+  static const uint64_t f64_special[] = {
+      0x0000000000000000ull, 0x8000000000000000ull, /* +-0 */
+      0x0000000000000001ull, 0x8000000000000001ull, /* smallest subnormals */
+      0x000fffffffffffffull, 0x0010000000000000ull, /* largest subnormal, smallest normal */
+      0x7fefffffffffffffull, 0xffefffffffffffffull, /* +-max */
+      0x7ff0000000000000ull, 0xfff0000000000000ull, /* +-inf */
+      0x7ff8000000000000ull, 0xfff8000000000000ull, 0x7ff0000000000001ull, /* NaNs */
+      0x3fb999999999999aull, /* 0.1 */
+      0x3ff0000000000001ull, /* 1 + ulp */
+      0x4340000000000000ull, 0x4340000000000001ull, /* 2^53, 2^53 + 2 */
+  };
+  static const uint32_t f32_special[] = {
+      0x00000000u, 0x80000000u, 0x00000001u, 0x80000001u, 0x007fffffu, 0x00800000u,
+      0x7f7fffffu, 0xff7fffffu, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00000u,
+      0x7f800001u, 0x3dcccccdu /* 0.1 */, 0x3f800001u, 0x4b800000u, 0x4b800001u,
+  };
+  for (size_t i = 0; i < sizeof f64_special / sizeof *f64_special; i++)
+    float_round_trip(f64_special[i], false);
+  for (size_t i = 0; i < sizeof f32_special / sizeof *f32_special; i++)
+    float_round_trip(f32_special[i], true);
+  /* Powers of ten and their neighbours, through the whole exponent range. */
+  for (int e = -323; e <= 308; e++) {
+    char lit[16];
+    snprintf(lit, sizeof lit, "1e%d", e);
+    double p = strtod(lit, NULL);
+    uint64_t b;
+    memcpy(&b, &p, 8);
+    float_round_trip(b, false);
+    float_round_trip(b + 1, false);
+    float_round_trip(b - 1, false);
+    if (e >= -45 && e <= 38) {
+      float f = strtof(lit, NULL);
+      uint32_t b32;
+      memcpy(&b32, &f, 4);
+      float_round_trip(b32, true);
+      float_round_trip(b32 + 1, true);
+    }
+  }
+  /* Integers near 2^k (where %g switched to exponents) and random patterns. */
+  for (int k = 0; k < 64; k++) {
+    double d = ldexp(1, k) + 0.5 * k;
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    float_round_trip(b, false);
+  }
+  for (int i = 0; i < 40000; i++) {
+    uint64_t r = rng_next();
+    float_round_trip(r, false);
+    float_round_trip(r >> 32, true);
+    /* also subnormals, which random patterns rarely hit */
+    float_round_trip(r & 0x800fffffffffffffull, false);
+    float_round_trip((r >> 32) & 0x807fffffu, true);
+  }
+  /* Known outputs: no exponent for 249750, f32 precision for 0.1f. */
+  baton_value_t v = {.kind = BATON_VALUE_F64, .of.f64 = 249750};
+  ASSERT_STREQ(wave_str(&v, T("t-f64")), "249750");
+  v.of.f64 = -NAN;
+  ASSERT_STREQ(wave_str(&v, T("t-f64")), "nan");
+  ASSERT_STREQ(json_str(&v, T("t-f64")), "\"nan\"");
+  baton_value_t f = {.kind = BATON_VALUE_F32, .of.f32 = 0.1f};
+  ASSERT_STREQ(wave_str(&f, T("t-f32")), "0.1");
+  f.of.f32 = 1e-7f;
+  ASSERT_STREQ(wave_str(&f, T("t-f32")), "1e-7");
+  f.of.f32 = 16777216.0f * 1024;
+  ASSERT_STREQ(wave_str(&f, T("t-f32")), "17179870000");
+}
+
 TEST(wave_float_locale) {
   /* Parsing and printing must not depend on the C locale's decimal point. */
   const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", NULL};
@@ -887,16 +1041,38 @@ TEST(alloc_failures) {
   fprintf(stderr, "   %d injected allocation failures, all reported as NO_MEMORY\n", failures);
 }
 
-int main(void) {
+/* `test_value print-floats`: reads lines `f32 HEX` / `f64 HEX` (bit
+ * patterns) from stdin and prints each value's WAVE form on its own line,
+ * for tests/value/test_value_xcheck.sh. */
+static int print_floats(void) {
+  char kind[8];
+  unsigned long long bits;
+  while (scanf("%7s %llx", kind, &bits) == 2) {
+    bool is_f32 = strcmp(kind, "f32") == 0;
+    baton_value_t v = {.kind = is_f32 ? BATON_VALUE_F32 : BATON_VALUE_F64};
+    if (is_f32) {
+      uint32_t b32 = (uint32_t)bits;
+      memcpy(&v.of.f32, &b32, 4);
+    } else {
+      memcpy(&v.of.f64, &bits, 8);
+    }
+    printf("%s\n", wave_str(&v, T(is_f32 ? "t-f32" : "t-f64")));
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
   baton_error_t *e = bt_wit_parse_string("values.wit", WIT, &g_resolve);
   if (e) {
     fprintf(stderr, "fixture: %s\n", baton_error_message(e));
     return 1;
   }
   g_iface = g_resolve->main->interfaces[0];
+  if (argc == 2 && strcmp(argv[1], "print-floats") == 0) return print_floats();
   RUN(wave_bool_int);
   RUN(wave_floats);
   RUN(wave_float_locale);
+  RUN(float_round_trips);
   RUN(wave_chars);
   RUN(wave_strings);
   RUN(wave_multiline_strings);
