@@ -75,6 +75,12 @@ typedef struct {
   uint64_t timeout_ms; /* per-call deadline */
   uint64_t max_memory; /* bytes of linear memory */
   const char *name;    /* label for messages and output prefixes (copied) */
+  /* After a trap, refuse every further call with BATON_TRAP_POISONED. Off
+   * by default: as the core WebAssembly spec requires, a core instance stays
+   * usable after a trap (its memory and globals keep what the trapped call
+   * wrote). Component instances are always poisoned after a trap, as the
+   * Component Model requires; baton sets this for their core instances. */
+  bool poison_on_trap;
 } baton_instance_config_t;
 
 /* Resolves and type-checks module's imports against linker. Borrows both
@@ -114,8 +120,9 @@ baton_error_t *baton_instance_lookup(baton_instance_t *instance,
 /* Calls an exported function. args must match its parameter types and
  * nresults its result count. Returns a host error (wrong arguments, unknown
  * export) or NULL; when NULL and the guest trapped (including a deadline or
- * proc_exit), *trap is set and owned by the caller. An instance that trapped
- * is poisoned: further calls trap with BATON_TRAP_POISONED. */
+ * proc_exit), *trap is set and owned by the caller. The instance stays
+ * usable after a trap unless it was created with poison_on_trap, in which
+ * case further calls trap with BATON_TRAP_POISONED. */
 baton_error_t *baton_instance_call(baton_instance_t *instance,
                                    const char *export_name,
                                    const baton_val_t *args, size_t nargs,
@@ -126,6 +133,24 @@ baton_error_t *baton_instance_call_index(baton_instance_t *instance,
                                          const baton_val_t *args, size_t nargs,
                                          baton_val_t *results, size_t nresults,
                                          baton_trap_t **trap);
+
+/* Like baton_instance_lookup for a name of len bytes, which may contain
+ * U+0000 (WebAssembly names may). */
+baton_error_t *baton_instance_lookup_n(baton_instance_t *instance, const char *name, size_t len,
+                                       uint32_t *index, baton_functype_t *type);
+
+/* Reads exported global `name` (len bytes) into *out, whose kind is set from
+ * the global's type. A funcref is boxed as baton_instance_call boxes it
+ * (valid while the instance lives). BATON_ENOT_FOUND when there is no such
+ * global export. Not safe while another thread calls into the instance. */
+baton_error_t *baton_instance_global_get(baton_instance_t *instance, const char *name, size_t len,
+                                         baton_val_t *out);
+
+/* Writes exported mutable global `name`. BATON_ESTATE for an immutable
+ * global, BATON_ETYPE when val's kind is not the global's. Same threading
+ * rule as baton_instance_global_get. */
+baton_error_t *baton_instance_global_set(baton_instance_t *instance, const char *name, size_t len,
+                                         const baton_val_t *val);
 
 /* Returns the instance's linear memory 0 (borrowed; may move when the guest
  * grows it) and its size, or NULL if it has none. */

@@ -37,6 +37,12 @@ typedef struct {
   const char *name;
   baton_externkind_t kind;
   baton_functype_t type;
+  /* Lengths of module and name in bytes: a WebAssembly name may contain
+   * U+0000, so use these rather than strlen(). */
+  size_t module_len, name_len;
+  /* Globals: value type and mutability; tables: element type (kind). */
+  baton_valkind_t global_kind;
+  bool global_mutable;
 } baton_extern_desc_t;
 
 /* Loads, validates and compiles a module from a file. Borrows engine (which

@@ -329,6 +329,7 @@ baton_val_t bt_abi_coerce_from_join(baton_val_t v, baton_valkind_t want) {
     case BATON_F32: memcpy(&r.of.f32, &lo, 4); break;
     case BATON_F64: memcpy(&r.of.f64, &v.of.i64, 8); break;
     case BATON_I64: r.of.i64 = (int64_t)lo; break;
+    default: break; /* flat ABI values are the four numbers only */
   }
   return r;
 }

@@ -293,6 +293,7 @@ static baton_error_t *resolve_dep(void *env, bt_cinstance_t *inst, const bt_cext
   baton_app_t *app = ai->c->app;
   const bt_app_dependency_t *d = dep_for(ai->c->m, imp->name);
   if (!d && ai->wasi2 && bt_wasi2_provides(imp->name)) return bt_wasi2_resolve(ai->wasi2, inst, imp, out);
+  if (!d && imp->sort == BT_CSORT_TYPE) return NULL; /* (sub resource): a fresh host resource type */
   bt_comp_t *pc = d ? provider_of(app, d) : NULL;
   bt_appinst_t *p = pc ? dep_inst(ai, pc) : NULL;
   const bt_wit_world_item_t *e = p ? provider_item(pc, d, imp->name) : NULL;
@@ -447,7 +448,8 @@ baton_error_t *bt_appc_instantiate(bt_comp_t *c, uint64_t timeout_ms, bt_cstore_
                                    .store = ai->store};
       if (!err) err = bt_cinstance_new(c->ccomp, &r, &cfg, &ai->cinst, trap);
     } else {
-      baton_instance_config_t cfg = {.timeout_ms = timeout_ms, .max_memory = c->m->max_memory, .name = c->m->name};
+      baton_instance_config_t cfg = {.timeout_ms = timeout_ms, .max_memory = c->m->max_memory, .name = c->m->name,
+                                     .poison_on_trap = true};
       if (c->pre) err = baton_instance_pre_instantiate(c->pre, &cfg, &ai->core, trap);
       else err = inst_core_deps(ai, &cfg, trap);
     }

@@ -26,6 +26,7 @@ const char *bg_core_ctype(baton_valkind_t k) {
     case BATON_I64: return "int64_t";
     case BATON_F32: return "float";
     case BATON_F64: return "double";
+    default: break; /* the canonical ABI flattens to the four numbers only */
   }
   return "int32_t";
 }

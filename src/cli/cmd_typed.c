@@ -106,7 +106,7 @@ int cmd_call_typed(const char *file, int npos, char **pos, const char *wit, cons
     baton_wasi_config_t wc = {.argv = gargv, .argc = 1, .inherit_stdin = 1};
     err = baton_linker_define_wasi(linker, &wc);
   }
-  baton_instance_config_t ic = {.timeout_ms = timeout, .max_memory = max_mem};
+  baton_instance_config_t ic = {.timeout_ms = timeout, .max_memory = max_mem, .poison_on_trap = true};
   if (!err) err = baton_instance_new(linker, module, &ic, &inst, &trap);
   if (!err && !trap) err = bt_abi_call(inst, fn, core, args, nargs, &res, &trap);
   if (err) {

@@ -390,7 +390,8 @@ static baton_error_t *inst_engine(cr_cinst *ci, const bt_cdef_t *d, const cr_mod
   if (!err) {
     char name[300];
     snprintf(name, sizeof name, "%s/core%u", ci->name, index);
-    baton_instance_config_t cfg = {.timeout_ms = r->timeout_ms, .max_memory = r->max_memory, .name = name};
+    baton_instance_config_t cfg = {.timeout_ms = r->timeout_ms, .max_memory = r->max_memory, .name = name,
+                                   .poison_on_trap = true};
     err = baton_instance_new(linker, m->module, &cfg, &inst, trap);
   }
   baton_linker_delete(linker);
@@ -671,6 +672,14 @@ static baton_error_t *exec_import(cr_cinst *ci, const bt_cdef_t *d, const import
   const bt_cextern_t *imp = d->u.ext.ext;
   bt_citem_t it = {imp->sort, NULL};
   baton_error_t *err = NULL;
+  if (!im->parent && imp->sort == BT_CSORT_TYPE && imp->type && imp->type->kind == BT_CT_ALIAS) {
+    /* An `(eq T)` type import of the root (a type a world defines: WIT
+     * encodes it as an import) is satisfied by its definition T: nothing
+     * is asked of the resolver. A resource keeps its runtime type. */
+    const bt_ctype_t *u = bt_ctype_unalias(imp->type);
+    ci->items[d->sort][d->index] = u && u->kind == BT_CT_RESOURCE ? cr_rmap_get(ci, u) : NULL;
+    return NULL;
+  }
   if (im->parent) {
     uint32_t a = 0;
     while (a < im->nargs && strcmp(im->args[a].name, imp->name) != 0) a++;

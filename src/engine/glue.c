@@ -17,27 +17,21 @@
 
 #include "engine/internal.h"
 
-void bt_glue_mangle(const char *s, char *buf, size_t size) {
+void bt_glue_mangle_n(const char *s, size_t len, char *buf, size_t size) {
   size_t n = strlen(buf);
-  for (const unsigned char *p = (const unsigned char *)s; *p && n + 4 < size; p++) {
-    if ((isalnum(*p) && *p != 'Z') || *p == '_') {
-      buf[n++] = (char)*p;
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < len && n + 4 < size; i++) {
+    if ((isalnum(p[i]) && p[i] != 'Z') || p[i] == '_') {
+      buf[n++] = (char)p[i];
     } else {
-      n += (size_t)snprintf(buf + n, size - n, "Z%02X", *p);
+      n += (size_t)snprintf(buf + n, size - n, "Z%02X", p[i]);
     }
   }
   buf[n] = 0;
 }
 
-/* Returns the C type wasm2c uses for a value type, or NULL if unsupported. */
-static const char *ctype_of(uint8_t t) {
-  switch (t) {
-    case BT_WASM_I32: return "u32";
-    case BT_WASM_I64: return "u64";
-    case BT_WASM_F32: return "f32";
-    case BT_WASM_F64: return "f64";
-    default: return NULL;
-  }
+void bt_glue_mangle(const char *s, char *buf, size_t size) {
+  bt_glue_mangle_n(s, strlen(s), buf, size);
 }
 
 /* Returns the bt_glue_val_t member for a value type. */
@@ -50,12 +44,43 @@ static const char *member_of(uint8_t t) {
   }
 }
 
+/* Returns the C type wasm2c uses for a value type, or NULL if unsupported. */
+static const char *ctype_of(uint8_t t) {
+  switch (t) {
+    case BT_WASM_I32: return "u32";
+    case BT_WASM_I64: return "u64";
+    case BT_WASM_F32: return "f32";
+    case BT_WASM_F64: return "f64";
+    case BT_WASM_FUNCREF: return "wasm_rt_funcref_t";
+    case BT_WASM_EXTERNREF: return "wasm_rt_externref_t";
+    default: return NULL;
+  }
+}
+
+/* Writes the expression that turns bt_glue_val_t `slot` into the C value
+ * wasm2c expects for type t (funcrefs travel boxed, see k_prelude). */
+static void put_unpack(FILE *f, uint8_t t, const char *slot) {
+  if (t == BT_WASM_FUNCREF) fprintf(f, "bt_funcref_unbox(%s.ref)", slot);
+  else if (t == BT_WASM_EXTERNREF) fprintf(f, "%s.ref", slot);
+  else fprintf(f, "%s.%s", slot, member_of(t));
+}
+
+/* Writes the statement storing C value `expr` of type t into `slot`. */
+static void put_pack(FILE *f, uint8_t t, const char *slot, const char *expr) {
+  if (t == BT_WASM_FUNCREF) fprintf(f, "  %s.ref = bt_funcref_box(%s);\n", slot, expr);
+  else if (t == BT_WASM_EXTERNREF) fprintf(f, "  %s.ref = %s;\n", slot, expr);
+  else fprintf(f, "  %s.%s = %s;\n", slot, member_of(t), expr);
+}
+
+
 /* Returns wasm2c's one-letter code for a type in multi-value struct names. */
 static char multi_code(uint8_t t) {
   switch (t) {
     case BT_WASM_I32: return 'i';
     case BT_WASM_I64: return 'j';
     case BT_WASM_F32: return 'f';
+    case BT_WASM_FUNCREF: return 'r';
+    case BT_WASM_EXTERNREF: return 'e';
     default: return 'd';
   }
 }
@@ -174,6 +199,10 @@ static const char *k_prelude =
     "static const bt_glue_rt_t *bt_rt;\n"
     "void wasm_rt_trap(wasm_rt_trap_t code) { bt_rt->trap((int)code); __builtin_unreachable(); }\n"
     "bool wasm_rt_is_initialized(void) { return true; }\n"
+    "static inline void *bt_funcref_box(wasm_rt_funcref_t f) {\n"
+    "  return f.func ? bt_rt->intern_funcref(&f) : (void *)0;\n}\n"
+    "static inline wasm_rt_funcref_t bt_funcref_unbox(void *p) {\n"
+    "  return p ? *(const wasm_rt_funcref_t *)p : wasm_rt_funcref_null_value;\n}\n"
     "uint32_t wasm_rt_register_func_type(uint32_t np, uint32_t nr, ...) {\n"
     "  int types[np + nr + 1];\n"
     "  va_list ap;\n"
@@ -210,15 +239,25 @@ baton_error_t *bt_glue_write(const bt_wasm_module_t *w, const char *header,
   char mem_import[2048] = "";
   for (uint32_t i = 0; i < w->nimports; i++) {
     const bt_wasm_import_t *im = &w->imports[i];
-    bool seen = false;
-    for (uint32_t j = 0; j < i; j++)
-      if (strcmp(w->imports[j].module, im->module) == 0) seen = true;
+    bool seen = false, dup = false;
+    for (uint32_t j = 0; j < i; j++) {
+      if (w->imports[j].module_len != im->module_len ||
+          memcmp(w->imports[j].module, im->module, im->module_len) != 0)
+        continue;
+      seen = true;
+      /* wasm2c declares one C function per (module, name): an import
+       * repeated under the same names shares the first one's definition
+       * (the linker resolves both to the same thing). */
+      if (w->imports[j].name_len == im->name_len && !memcmp(w->imports[j].name, im->name, im->name_len))
+        dup = true;
+    }
     if (!seen) nmods++;
+    if (dup) continue;
     char mmod[1024] = "", fn[2048] = "Z_";
-    bt_glue_mangle(im->module, mmod, sizeof mmod);
-    bt_glue_mangle(im->module, fn, sizeof fn);
+    bt_glue_mangle_n(im->module, im->module_len, mmod, sizeof mmod);
+    bt_glue_mangle_n(im->module, im->module_len, fn, sizeof fn);
     strncat(fn, "Z_", sizeof fn - strlen(fn) - 1);
-    bt_glue_mangle(im->name, fn, sizeof fn);
+    bt_glue_mangle_n(im->name, im->name_len, fn, sizeof fn);
     if (im->kind != BT_WASM_EXTERN_FUNC) {
       uint8_t sub = im->kind == BT_WASM_EXTERN_TABLE ? im->u.table.elemtype : im->u.global.valtype;
       const char *ct = extern_ctype(im->kind, sub);
@@ -239,16 +278,27 @@ baton_error_t *bt_glue_write(const bt_wasm_module_t *w, const char *header,
     fprintf(f, " %s(struct Z_%s_instance_t *ctx", fn, mmod);
     for (uint32_t p = 0; p < ft->nparams; p++) fprintf(f, ", %s a%u", ctype_of(ft->params[p]), p);
     fprintf(f, ") {\n  bt_glue_val_t a[%u], r[%u];\n", ft->nparams + 1, ft->nresults + 1);
-    for (uint32_t p = 0; p < ft->nparams; p++) fprintf(f, "  a[%u].%s = a%u;\n", p, member_of(ft->params[p]), p);
+    char slot[32], expr[32];
+    for (uint32_t p = 0; p < ft->nparams; p++) {
+      snprintf(slot, sizeof slot, "a[%u]", p);
+      snprintf(expr, sizeof expr, "a%u", p);
+      put_pack(f, ft->params[p], slot, expr);
+    }
     fprintf(f, "  bt_rt->call_import(ctx, %uu, a, r);\n", i);
     if (ft->nresults == 1) {
-      fprintf(f, "  return r[0].%s;\n", member_of(ft->results[0]));
+      fputs("  return ", f);
+      put_unpack(f, ft->results[0], "r[0]");
+      fputs(";\n", f);
     } else if (ft->nresults > 1) {
       fputs("  ", f);
       put_ret_type(f, ft);
       fputs(" out;\n", f);
-      for (uint32_t k = 0; k < ft->nresults; k++)
-        fprintf(f, "  out.%c%u = r[%u].%s;\n", multi_code(ft->results[k]), k, k, member_of(ft->results[k]));
+      for (uint32_t k = 0; k < ft->nresults; k++) {
+        fprintf(f, "  out.%c%u = ", multi_code(ft->results[k]), k);
+        snprintf(slot, sizeof slot, "r[%u]", k);
+        put_unpack(f, ft->results[k], slot);
+        fputs(";\n", f);
+      }
       fputs("  return out;\n", f);
     }
     fputs("}\n", f);
@@ -261,19 +311,26 @@ baton_error_t *bt_glue_write(const bt_wasm_module_t *w, const char *header,
     if (ex->kind != BT_WASM_EXTERN_FUNC) continue;
     const bt_wasm_functype_t *ft = bt_wasm_func_type(w, ex->index);
     char fn[2048] = "Z_mZ_";
-    bt_glue_mangle(ex->name, fn, sizeof fn);
+    bt_glue_mangle_n(ex->name, ex->name_len, fn, sizeof fn);
     fprintf(f, "\nstatic void bt_x%u(void *inst, const bt_glue_val_t *a, bt_glue_val_t *r) {\n  ", nfx);
-    if (ft->nresults == 1) {
-      fprintf(f, "r[0].%s = ", member_of(ft->results[0]));
-    } else if (ft->nresults > 1) {
+    if (ft->nresults > 0) {
       put_ret_type(f, ft);
       fputs(" out = ", f);
     }
     fprintf(f, "%s((Z_m_instance_t *)inst", fn);
-    for (uint32_t p = 0; p < ft->nparams; p++) fprintf(f, ", a[%u].%s", p, member_of(ft->params[p]));
+    char slot[32], expr[32];
+    for (uint32_t p = 0; p < ft->nparams; p++) {
+      snprintf(slot, sizeof slot, "a[%u]", p);
+      fputs(", ", f);
+      put_unpack(f, ft->params[p], slot);
+    }
     fputs(");\n", f);
-    for (uint32_t k = 0; ft->nresults > 1 && k < ft->nresults; k++)
-      fprintf(f, "  r[%u].%s = out.%c%u;\n", k, member_of(ft->results[k]), multi_code(ft->results[k]), k);
+    for (uint32_t k = 0; k < ft->nresults; k++) {
+      snprintf(slot, sizeof slot, "r[%u]", k);
+      if (ft->nresults == 1) snprintf(expr, sizeof expr, "out");
+      else snprintf(expr, sizeof expr, "out.%c%u", multi_code(ft->results[k]), k);
+      put_pack(f, ft->results[k], slot, expr);
+    }
     fputs("  (void)a; (void)r;\n}\n", f);
     nfx++;
   }
@@ -294,7 +351,7 @@ baton_error_t *bt_glue_write(const bt_wasm_module_t *w, const char *header,
     if (ex->kind != BT_WASM_EXTERN_MEMORY && ex->kind != BT_WASM_EXTERN_TABLE && ex->kind != BT_WASM_EXTERN_GLOBAL)
       continue;
     char fn[2048] = "Z_mZ_";
-    bt_glue_mangle(ex->name, fn, sizeof fn);
+    bt_glue_mangle_n(ex->name, ex->name_len, fn, sizeof fn);
     fprintf(f, "static void *bt_e%u(void *inst) { return (void *)%s((Z_m_instance_t *)inst); }\n", nex++, fn);
   }
   fputs("static const bt_glue_extern_t bt_externs[] = {\n", f);

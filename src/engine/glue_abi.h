@@ -9,8 +9,11 @@
  * The shared object references no runtime symbols: every wasm_rt_* function
  * the generated code needs is defined in the glue and forwards through the
  * bt_glue_rt_t table handed over at load time. Each import becomes a
- * trampoline calling rt->call_import(ctx, index, ...), where ctx is the
- * instance pointer passed at instantiation.
+ * trampoline calling rt->call_import(ctx, index, ...). The context passed
+ * at instantiation for every import module is a self-pointing cell inside
+ * the baton instance: wasm2c hands a direct call the cell and a call through
+ * a table (funcref_table_init) the address of the field holding it, and
+ * dereferencing either yields the cell, hence the instance.
  */
 #ifndef BT_GLUE_ABI_H
 #define BT_GLUE_ABI_H
@@ -63,6 +66,9 @@ typedef struct {
                       bt_glue_val_t *results);
   /* The memory, table or global bound to import `index`. */
   void *(*import_ptr)(void *ctx, uint32_t index);
+  /* Boxes a wasm_rt_funcref_t leaving guest code; returns a stable pointer
+   * to a copy (owned by the running instance). */
+  void *(*intern_funcref)(const void *funcref);
 } bt_glue_rt_t;
 
 /* The one symbol a compiled module exports: `baton_glue_module`. */

@@ -108,41 +108,63 @@ static baton_trap_t *forward_call(void *env, baton_caller_t *caller, const baton
   return trap;
 }
 
-/* Finds export `name` of a running instance: its kind, and for memories,
- * tables and globals the object and its type facts. Returns false when the
- * instance has no such export. */
-static bool instance_export(baton_instance_t *inst, const char *name, bt_host_def_t *out, uint32_t *func_index) {
+/* Returns the position of function export ex among the function exports
+ * (the index of baton_instance_call_index). */
+static uint32_t func_export_index(const bt_wasm_module_t *w, const bt_wasm_export_t *ex) {
+  uint32_t n = 0;
+  for (const bt_wasm_export_t *e = w->exports; e < ex; e++)
+    if (e->kind == BT_WASM_EXTERN_FUNC) n++;
+  return n;
+}
+
+/* Returns the memory, table or global behind export ex of a running
+ * instance (glue externs are in export order). */
+static void *extern_ptr(baton_instance_t *inst, const bt_wasm_export_t *ex) {
   const bt_wasm_module_t *w = inst->module->wasm;
-  const bt_wasm_export_t *ex = bt_wasm_find_export(w, name);
+  const bt_glue_module_t *g = inst->module->glue;
+  uint32_t k = 0;
+  for (const bt_wasm_export_t *e = w->exports; e < ex; e++)
+    if (e->kind != BT_WASM_EXTERN_FUNC) k++;
+  return k < g->nexterns ? g->externs[k].get(inst->w2c) : NULL;
+}
+
+/* Finds the type of global `idx` (imports first) of module w. */
+static const bt_wasm_globaltype_t *global_type_of(const bt_wasm_module_t *w, uint32_t idx) {
+  uint32_t seen = 0;
+  for (uint32_t k = 0; k < w->nimports; k++) {
+    if (w->imports[k].kind != BT_WASM_EXTERN_GLOBAL) continue;
+    if (seen++ == idx) return &w->imports[k].u.global;
+  }
+  idx -= seen;
+  return idx < w->nglobals ? &w->globals[idx] : NULL;
+}
+
+/* Finds export `name` (len bytes) of a running instance: its kind, and for
+ * memories, tables and globals the object and its type facts. Returns false
+ * when the instance has no such export. */
+static bool instance_export(baton_instance_t *inst, const char *name, size_t len, bt_host_def_t *out,
+                            uint32_t *func_index) {
+  const bt_wasm_module_t *w = inst->module->wasm;
+  const bt_wasm_export_t *ex = bt_wasm_find_export_n(w, name, len);
   if (!ex) return false;
   out->kind = (baton_externkind_t)ex->kind;
   if (ex->kind == BT_WASM_EXTERN_FUNC) {
-    for (uint32_t i = 0; i < inst->module->nfuncs; i++)
-      if (!strcmp(inst->module->func_names[i], name)) *func_index = i;
+    *func_index = func_export_index(w, ex);
     return true;
   }
-  const bt_glue_module_t *g = inst->module->glue;
-  for (uint32_t i = 0; i < g->nexterns; i++)
-    if (!strcmp(g->externs[i].name, name)) out->ptr = g->externs[i].get(inst->w2c);
+  out->ptr = extern_ptr(inst, ex);
   if (!out->ptr) return false;
-  /* Type facts from the exporting module (imported objects included). */
-  uint32_t idx = ex->index, seen = 0;
-  for (uint32_t k = 0; k < w->nimports; k++) {
-    const bt_wasm_import_t *im = &w->imports[k];
-    if (im->kind != ex->kind) continue;
-    if (seen++ == idx) {
-      out->global_type = im->u.global.valtype;
-      out->global_mutable = im->u.global.mutable_;
-      out->table_elem = im->u.table.elemtype;
-      return true;
+  if (ex->kind == BT_WASM_EXTERN_GLOBAL) {
+    const bt_wasm_globaltype_t *gt = global_type_of(w, ex->index);
+    out->global_type = gt->valtype;
+    out->global_mutable = gt->mutable_;
+  } else if (ex->kind == BT_WASM_EXTERN_TABLE) {
+    uint32_t idx = ex->index, seen = 0;
+    for (uint32_t k = 0; k < w->nimports; k++) {
+      if (w->imports[k].kind != BT_WASM_EXTERN_TABLE) continue;
+      if (seen++ == idx) out->table_elem = w->imports[k].u.table.elemtype;
     }
-  }
-  idx -= seen;
-  if (ex->kind == BT_WASM_EXTERN_GLOBAL && idx < w->nglobals) {
-    out->global_type = w->globals[idx].valtype;
-    out->global_mutable = w->globals[idx].mutable_;
-  } else if (ex->kind == BT_WASM_EXTERN_TABLE && idx < w->ntables) {
-    out->table_elem = w->tables[idx].elemtype;
+    if (idx >= seen && idx - seen < w->ntables) out->table_elem = w->tables[idx - seen].elemtype;
   }
   return true;
 }
@@ -151,7 +173,7 @@ baton_error_t *baton_linker_define_export(baton_linker_t *l, const char *module,
                                           baton_instance_t *inst, const char *export_name) {
   bt_host_def_t facts = {0};
   uint32_t func_index = 0;
-  if (!instance_export(inst, export_name, &facts, &func_index))
+  if (!instance_export(inst, export_name, strlen(export_name), &facts, &func_index))
     return baton_error_new(BATON_ENOT_FOUND, "%s has no export \"%s\"", inst->name, export_name);
   if (facts.kind == BATON_EXTERN_FUNC) {
     bt_forward_t *fw = bt_calloc(1, sizeof *fw);
@@ -323,6 +345,10 @@ baton_error_t *baton_instance_pre_new(baton_linker_t *l, baton_module_t *m,
 
 static void instance_free(baton_instance_t *inst) {
   bt_runtime_release_instance(inst);
+  for (bt_funcref_box_t *b = inst->funcref_boxes, *next; b; b = next) {
+    next = b->next;
+    bt_free(b);
+  }
   if (inst->wasi_free) inst->wasi_free(inst->wasi);
   baton_instance_pre_t *pre = inst->pre;
   bt_free(inst->name);
@@ -366,6 +392,8 @@ baton_error_t *baton_instance_pre_instantiate(baton_instance_pre_t *pre,
   inst->timeout_ms = timeout;
   inst->max_pages = max_pages;
   inst->caller.instance = inst;
+  inst->self_cell = &inst->self_cell;
+  inst->poison_on_trap = cfg && cfg->poison_on_trap;
   const char *name = cfg && cfg->name ? cfg->name : m->name;
   inst->name = bt_strdup(name);
   if (!inst->name) {
@@ -442,6 +470,9 @@ baton_error_t *baton_instance_call_index(baton_instance_t *inst, uint32_t index,
       case BATON_I64: a[i].i64 = (uint64_t)args[i].of.i64; break;
       case BATON_F32: a[i].f32 = args[i].of.f32; break;
       case BATON_F64: a[i].f64 = args[i].of.f64; break;
+      case BATON_V128: memcpy(a[i].v128, args[i].of.v128, 16); break;
+      case BATON_FUNCREF:
+      case BATON_EXTERNREF: a[i].ref = args[i].of.ref; break;
     }
   }
   baton_trap_t *tr = bt_runtime_enter(inst, m->func_thunks[index], a, r);
@@ -457,6 +488,9 @@ baton_error_t *baton_instance_call_index(baton_instance_t *inst, uint32_t index,
       case BATON_I64: results[i].of.i64 = (int64_t)r[i].i64; break;
       case BATON_F32: results[i].of.f32 = r[i].f32; break;
       case BATON_F64: results[i].of.f64 = r[i].f64; break;
+      case BATON_V128: memcpy(results[i].of.v128, r[i].v128, 16); break;
+      case BATON_FUNCREF:
+      case BATON_EXTERNREF: results[i].of.ref = r[i].ref; break;
     }
   }
   return NULL;
@@ -491,4 +525,82 @@ baton_module_t *baton_instance_module(const baton_instance_t *inst) { return ins
 baton_instance_t *baton_caller_instance(baton_caller_t *c) { return c->instance; }
 uint8_t *baton_caller_memory(baton_caller_t *c, size_t *size) {
   return baton_instance_memory(c->instance, size);
+}
+
+baton_error_t *baton_instance_lookup_n(baton_instance_t *inst, const char *name, size_t len,
+                                       uint32_t *index, baton_functype_t *type) {
+  const bt_wasm_module_t *w = inst->module->wasm;
+  const bt_wasm_export_t *ex = bt_wasm_find_export_n(w, name, len);
+  if (!ex || ex->kind != BT_WASM_EXTERN_FUNC)
+    return baton_error_new(BATON_ENOT_FOUND, "%s has no exported function \"%.*s\"", inst->module->name,
+                           (int)len, name);
+  *index = func_export_index(w, ex);
+  if (type) *type = inst->module->func_types[*index];
+  return NULL;
+}
+
+/* Finds exported global `name` of inst: its storage and type. */
+static baton_error_t *find_global(baton_instance_t *inst, const char *name, size_t len, void **ptr,
+                                  const bt_wasm_globaltype_t **type) {
+  const bt_wasm_module_t *w = inst->module->wasm;
+  const bt_wasm_export_t *ex = bt_wasm_find_export_n(w, name, len);
+  if (!ex || ex->kind != BT_WASM_EXTERN_GLOBAL)
+    return baton_error_new(BATON_ENOT_FOUND, "%s has no exported global \"%.*s\"", inst->module->name,
+                           (int)len, name);
+  *ptr = extern_ptr(inst, ex);
+  *type = global_type_of(w, ex->index);
+  if (!*ptr || !*type) return baton_error_new(BATON_ENOT_FOUND, "global \"%.*s\" is not bound", (int)len, name);
+  return NULL;
+}
+
+baton_error_t *baton_instance_global_get(baton_instance_t *inst, const char *name, size_t len,
+                                         baton_val_t *out) {
+  void *p;
+  const bt_wasm_globaltype_t *gt;
+  baton_error_t *err = find_global(inst, name, len, &p, &gt);
+  if (err) return err;
+  memset(out, 0, sizeof *out);
+  out->kind = bt_valkind_from_wasm(gt->valtype);
+  switch (out->kind) {
+    case BATON_I32: memcpy(&out->of.i32, p, 4); break;
+    case BATON_I64: memcpy(&out->of.i64, p, 8); break;
+    case BATON_F32: memcpy(&out->of.f32, p, 4); break;
+    case BATON_F64: memcpy(&out->of.f64, p, 8); break;
+    case BATON_V128: memcpy(out->of.v128, p, 16); break; /* lowered as lo, hi i64 */
+    case BATON_EXTERNREF: memcpy(&out->of.ref, p, sizeof(void *)); break;
+    case BATON_FUNCREF:
+      out->of.ref = bt_runtime_box_funcref(inst, p);
+      if (!out->of.ref && ((const wasm_rt_funcref_t *)p)->func)
+        return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+      break;
+  }
+  return NULL;
+}
+
+baton_error_t *baton_instance_global_set(baton_instance_t *inst, const char *name, size_t len,
+                                         const baton_val_t *val) {
+  void *p;
+  const bt_wasm_globaltype_t *gt;
+  baton_error_t *err = find_global(inst, name, len, &p, &gt);
+  if (err) return err;
+  if (!gt->mutable_)
+    return baton_error_new(BATON_ESTATE, "global \"%.*s\" is immutable", (int)len, name);
+  baton_valkind_t k = bt_valkind_from_wasm(gt->valtype);
+  if (val->kind != k)
+    return baton_error_new(BATON_ETYPE, "global \"%.*s\" is %s, not %s", (int)len, name, baton_valkind_name(k),
+                           baton_valkind_name(val->kind));
+  switch (k) {
+    case BATON_I32: memcpy(p, &val->of.i32, 4); break;
+    case BATON_I64: memcpy(p, &val->of.i64, 8); break;
+    case BATON_F32: memcpy(p, &val->of.f32, 4); break;
+    case BATON_F64: memcpy(p, &val->of.f64, 8); break;
+    case BATON_V128: memcpy(p, val->of.v128, 16); break;
+    case BATON_EXTERNREF: memcpy(p, &val->of.ref, sizeof(void *)); break;
+    case BATON_FUNCREF: {
+      wasm_rt_funcref_t f = val->of.ref ? *(const wasm_rt_funcref_t *)val->of.ref : wasm_rt_funcref_null_value;
+      memcpy(p, &f, sizeof f);
+      break;
+    }
+  }
+  return NULL;
 }

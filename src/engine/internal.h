@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -107,6 +108,17 @@ struct baton_caller {
 
 struct bt_mem_slot;
 
+/* A funcref handed to the host (see rt_intern_funcref). The layout of ref
+ * is wasm_rt_funcref_t's. */
+typedef struct bt_funcref_box {
+  struct {
+    uint32_t func_type;
+    void (*func)(void);
+    void *module_instance;
+  } ref;
+  struct bt_funcref_box *next;
+} bt_funcref_box_t;
+
 struct baton_instance {
   baton_engine_t *engine;
   baton_module_t *module;
@@ -116,6 +128,7 @@ struct baton_instance {
   uint64_t timeout_ms;
   uint32_t max_pages; /* memory limit in pages (0 = module's own) */
   bool poisoned;
+  bool poison_on_trap; /* refuse further calls after a trap (components) */
   bool limit_hit; /* a grow failed because of max_pages */
   struct bt_mem_slot *slots[4];
   uint32_t nslots;
@@ -124,8 +137,16 @@ struct baton_instance {
   void *wasi; /* per-instance WASI state, owned by src/wasi */
   void (*wasi_free)(void *);
   baton_caller_t caller;
+  void *self_cell; /* points to itself: the import context (glue_abi.h) */
+  bt_funcref_box_t *funcref_boxes;
   _Alignas(16) unsigned char w2c[]; /* the wasm2c instance struct */
 };
+
+/* Returns the instance whose import context is ctx (see glue_abi.h). */
+static inline baton_instance_t *bt_instance_from_ctx(void *ctx) {
+  char *cell = *(void **)ctx;
+  return (baton_instance_t *)(cell - offsetof(baton_instance_t, self_cell));
+}
 
 /* ---- aot.c ---- */
 
@@ -149,6 +170,8 @@ BT_HIDDEN baton_error_t *bt_glue_check(const bt_wasm_module_t *w);
 
 /* Appends wasm2c's mangling of s to buf (size bytes). */
 BT_HIDDEN void bt_glue_mangle(const char *s, char *buf, size_t size);
+/* Same for a name of len bytes that may contain U+0000. */
+BT_HIDDEN void bt_glue_mangle_n(const char *s, size_t len, char *buf, size_t size);
 
 /* The text of glue_abi.h, embedded at build time. */
 BT_HIDDEN extern const char bt_glue_abi_text[];
@@ -168,6 +191,10 @@ BT_HIDDEN baton_trap_t *bt_runtime_enter(baton_instance_t *inst,
 
 /* Releases every memory slot an instance holds back to the pool. */
 BT_HIDDEN void bt_runtime_release_instance(baton_instance_t *inst);
+
+/* Returns a stable pointer to a copy of funcref fr (a non-null
+ * wasm_rt_funcref_t) owned by inst, or NULL when out of memory. */
+BT_HIDDEN void *bt_runtime_box_funcref(baton_instance_t *inst, const void *fr);
 
 /* Process-wide runtime set-up (signal handlers); idempotent. */
 BT_HIDDEN void bt_runtime_init(void);

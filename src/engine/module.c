@@ -188,10 +188,17 @@ size_t baton_module_export_count(const baton_module_t *m) { return m->wasm->nexp
 bool baton_module_import(const baton_module_t *m, size_t i, baton_extern_desc_t *d) {
   if (i >= m->wasm->nimports) return false;
   memset(d, 0, sizeof *d);
-  d->module = m->wasm->imports[i].module;
-  d->name = m->wasm->imports[i].name;
-  d->kind = (baton_externkind_t)m->wasm->imports[i].kind;
+  const bt_wasm_import_t *im = &m->wasm->imports[i];
+  d->module = im->module;
+  d->name = im->name;
+  d->module_len = im->module_len;
+  d->name_len = im->name_len;
+  d->kind = (baton_externkind_t)im->kind;
   if (d->kind == BATON_EXTERN_FUNC) d->type = m->import_types[i];
+  if (d->kind == BATON_EXTERN_GLOBAL) {
+    d->global_kind = bt_valkind_from_wasm(im->u.global.valtype);
+    d->global_mutable = im->u.global.mutable_;
+  }
   return true;
 }
 
@@ -199,6 +206,7 @@ bool baton_module_export(const baton_module_t *m, size_t i, baton_extern_desc_t 
   if (i >= m->wasm->nexports) return false;
   memset(d, 0, sizeof *d);
   d->name = m->wasm->exports[i].name;
+  d->name_len = m->wasm->exports[i].name_len;
   d->kind = (baton_externkind_t)m->wasm->exports[i].kind;
   if (d->kind == BATON_EXTERN_FUNC) {
     for (uint32_t k = 0; k < m->nfuncs; k++)

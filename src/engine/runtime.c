@@ -301,7 +301,7 @@ baton_trap_t *bt_runtime_enter(baton_instance_t *inst, bt_glue_thunk_t thunk,
   int code = sigsetjmp(fr.jb, 0);
   if (code == 0) {
     if (thunk) thunk(inst->w2c, args, results);
-    else inst->module->glue->instantiate(inst->w2c, inst);
+    else inst->module->glue->instantiate(inst->w2c, &inst->self_cell);
     tls_frame = fp->prev;
     tls_inst = saved_inst;
     if (tls_armed != fp->saved_armed) arm_timer(fp->saved_armed);
@@ -310,7 +310,7 @@ baton_trap_t *bt_runtime_enter(baton_instance_t *inst, bt_glue_thunk_t thunk,
   tls_frame = fp->prev;
   tls_inst = saved_inst;
   if (tls_armed != fp->saved_armed) arm_timer(fp->saved_armed);
-  inst->poisoned = true;
+  if (inst->poison_on_trap) inst->poisoned = true;
   if (code == BT_JMP_TRAP_OBJ) return fp->trap;
   if (code == BT_JMP_TIMEOUT)
     return baton_trap_new(BATON_TRAP_TIMEOUT, "deadline exceeded (timeout %llu ms)",
@@ -329,7 +329,7 @@ static void unwind(int code) {
 
 static void rt_call_import(void *ctx, uint32_t index, const bt_glue_val_t *args,
                            bt_glue_val_t *results) {
-  baton_instance_t *inst = ctx;
+  baton_instance_t *inst = bt_instance_from_ctx(ctx);
   const bt_import_binding_t *b = &inst->bindings[index];
   bt_frame_t *f = tls_frame;
   baton_val_t a[b->nparams + 1], r[b->nresults + 1];
@@ -340,11 +340,14 @@ static void rt_call_import(void *ctx, uint32_t index, const bt_glue_val_t *args,
       case BATON_I64: a[i].of.i64 = (int64_t)args[i].i64; break;
       case BATON_F32: a[i].of.f32 = args[i].f32; break;
       case BATON_F64: a[i].of.f64 = args[i].f64; break;
+      case BATON_V128: memcpy(a[i].of.v128, args[i].v128, 16); break;
+      case BATON_FUNCREF:
+      case BATON_EXTERNREF: a[i].of.ref = args[i].ref; break;
     }
   }
   for (uint32_t i = 0; i < b->nresults; i++) {
     r[i].kind = b->results[i];
-    r[i].of.i64 = 0;
+    memset(&r[i].of, 0, sizeof r[i].of);
   }
   f->in_host++;
   baton_trap_t *t = b->fn(b->env, &inst->caller, a, r);
@@ -360,8 +363,36 @@ static void rt_call_import(void *ctx, uint32_t index, const bt_glue_val_t *args,
       case BATON_I64: results[i].i64 = (uint64_t)r[i].of.i64; break;
       case BATON_F32: results[i].f32 = r[i].of.f32; break;
       case BATON_F64: results[i].f64 = r[i].of.f64; break;
+      case BATON_V128: memcpy(results[i].v128, r[i].of.v128, 16); break;
+      case BATON_FUNCREF:
+      case BATON_EXTERNREF: results[i].ref = r[i].of.ref; break;
     }
   }
+}
+
+/* Boxes a funcref (a wasm_rt_funcref_t) leaving guest code so the host can
+ * hold it as a pointer: one box per distinct funcref per instance, owned by
+ * the instance whose code is running (freed with it). */
+void *bt_runtime_box_funcref(baton_instance_t *inst, const void *fr) {
+  const wasm_rt_funcref_t *f = fr;
+  _Static_assert(sizeof(((bt_funcref_box_t *)0)->ref) == sizeof *f, "funcref box layout");
+  if (!f->func) return NULL;
+  for (bt_funcref_box_t *b = inst->funcref_boxes; b; b = b->next)
+    if (b->ref.func_type == f->func_type && (void (*)(void))b->ref.func == (void (*)(void))f->func &&
+        b->ref.module_instance == f->module_instance)
+      return &b->ref;
+  bt_funcref_box_t *b = bt_calloc(1, sizeof *b);
+  if (!b) return NULL;
+  memcpy(&b->ref, f, sizeof *f);
+  b->next = inst->funcref_boxes;
+  inst->funcref_boxes = b;
+  return &b->ref;
+}
+
+static void *rt_intern_funcref(const void *fr) {
+  void *box = bt_runtime_box_funcref(tls_inst, fr);
+  if (!box) unwind(BT_JMP_MEMORY);
+  return box;
 }
 
 /* ---- function types ---- */
@@ -594,7 +625,7 @@ static void rt_free_table(void *tp) {
 }
 
 static void *rt_import_ptr(void *ctx, uint32_t index) {
-  baton_instance_t *inst = ctx;
+  baton_instance_t *inst = bt_instance_from_ctx(ctx);
   return inst->bindings[index].ptr;
 }
 
@@ -609,4 +640,5 @@ const bt_glue_rt_t bt_runtime = {
     .free_table = rt_free_table,
     .call_import = rt_call_import,
     .import_ptr = rt_import_ptr,
+    .intern_funcref = rt_intern_funcref,
 };

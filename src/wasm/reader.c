@@ -20,8 +20,8 @@
  * for implementation limits, and BATON_ENO_MEMORY when an allocation fails.
  *
  * Deliberate choices: LEB128 padding within the maximum byte count is
- * accepted (the spec requires it); names containing U+0000 are rejected as
- * unsupported because they are exposed as NUL-terminated strings; multiple
+ * accepted (the spec requires it); names may contain U+0000 (each name has
+ * a length beside its NUL-terminated copy); multiple
  * memories are accepted; constant expressions are the wasm 2.0 ones (a single
  * constant instruction, global.get only of imported immutable globals).
  */
@@ -238,21 +238,26 @@ static size_t utf8_invalid_at(const uint8_t *s, size_t n) {
 }
 
 /* Reads a name (u32 length + UTF-8 bytes), validates it and stores a
- * NUL-terminated copy in *out (caller frees). `what` names it in errors. */
-static bool rd_name(rd_t *r, const char *what, char **out) {
-  const uint8_t *at = r->pos, *s;
+ * NUL-terminated copy in *out (caller frees) and its length in *len (may be
+ * NULL). A name may contain U+0000: users of such names need the length.
+ * `what` names it in errors. */
+static bool rd_name_n(rd_t *r, const char *what, char **out, uint32_t *len) {
+  const uint8_t *s;
   uint32_t n;
   if (!rd_u32(r, &n) || !rd_skip(r, n, &s)) return false;
   size_t bad = utf8_invalid_at(s, n);
   if (bad < n)
     return rd_fail(r, s + bad, BATON_EMALFORMED,
                    "malformed UTF-8 encoding in %s", what);
-  if (memchr(s, 0, n))
-    return rd_fail(r, at, BATON_EUNSUPPORTED,
-                   "%s contains a NUL character", what);
-  *out = bt_strndup((const char *)s, n);
-  if (!*out) return rd_oom(r);
+  if (!(*out = bt_malloc((size_t)n + 1))) return rd_oom(r);
+  if (n) memcpy(*out, s, n);
+  (*out)[n] = 0;
+  if (len) *len = n;
   return true;
+}
+
+static bool rd_name(rd_t *r, const char *what, char **out) {
+  return rd_name_n(r, what, out, NULL);
 }
 
 /* Writes name into buf (size >= 16) as a double-quoted string for
@@ -436,9 +441,11 @@ static bool rd_limits(rd_t *r, bool memory, bt_wasm_limits_t *out) {
                    "size minimum must not be greater than maximum (min %llu, "
                    "max %llu)",
                    (unsigned long long)out->min, (unsigned long long)out->max);
-  if (out->shared && !out->has_max)
-    return rd_fail(r, at, BATON_EINVALID,
-                   "shared memory must have a maximum size");
+  if (out->shared && !out->has_max) /* flags 2 and 6: not in 2.0 either */
+    return rd_fail(r, at, BATON_EMALFORMED,
+                   "integer too large: limits flags 0x%02x (shared memory "
+                   "must have a maximum size)",
+                   flags);
   return true;
 }
 
@@ -471,6 +478,8 @@ typedef struct {
                          memories, globals (each in import order) */
   uint32_t ncustoms_cap;
   bool seen_code, seen_data;
+  const uint8_t *code, *code_end; /* code section payload, for validate.c */
+  uint8_t *refs; /* bitmap of functions declared for ref.func, or NULL */
 } ctx_t;
 
 /* Sizes of the index spaces read so far (imports first, then definitions;
@@ -537,89 +546,121 @@ static bool rd_index(ctx_t *c, uint32_t n, const char *what, uint32_t *out) {
   return true;
 }
 
-/* Reads a constant expression (one constant instruction, then 0x0b end) and
- * checks that it produces `expected`. Accepts i32/i64/f32/f64/v128.const,
- * ref.null, ref.func and global.get of an imported immutable global. */
-static bool rd_const_expr(ctx_t *c, uint8_t expected) {
+/* Records function idx (< total_funcs) as declared for ref.func in
+ * function bodies; the bitmap is allocated at the first reference. */
+static bool note_ref(ctx_t *c, uint32_t idx) {
+  if (!c->refs) {
+    c->refs = rd_calloc(&c->r, (size_t)total_funcs(c->m) / 8 + 1, 1);
+    if (!c->refs) return false;
+  }
+  c->refs[idx >> 3] |= (uint8_t)(1u << (idx & 7));
+  return true;
+}
+
+#define CONST_EXPR_DEPTH 256
+
+/* Reads one constant instruction of a constant expression (opcode `op` at
+ * `at` already read) and stores its result type in *type. */
+static bool rd_const_instr(ctx_t *c, const uint8_t *at, uint8_t op,
+                           uint8_t *type) {
   rd_t *r = &c->r;
-  const uint8_t *at = r->pos;
-  uint8_t op, type, end;
   uint64_t v;
   uint32_t idx;
-  if (!rd_byte(r, &op)) return false;
   switch (op) {
-    case 0x41:
-      if (!rd_leb(r, 32, true, "s32", &v)) return false;
-      type = BT_WASM_I32;
-      break;
-    case 0x42:
-      if (!rd_leb(r, 64, true, "s64", &v)) return false;
-      type = BT_WASM_I64;
-      break;
-    case 0x43:
-      if (!rd_skip(r, 4, NULL)) return false;
-      type = BT_WASM_F32;
-      break;
-    case 0x44:
-      if (!rd_skip(r, 8, NULL)) return false;
-      type = BT_WASM_F64;
-      break;
-    case 0xd0:
-      if (!rd_reftype(r, &type)) return false;
-      break;
+    case 0x41: *type = BT_WASM_I32; return rd_leb(r, 32, true, "s32", &v);
+    case 0x42: *type = BT_WASM_I64; return rd_leb(r, 64, true, "s64", &v);
+    case 0x43: *type = BT_WASM_F32; return rd_skip(r, 4, NULL);
+    case 0x44: *type = BT_WASM_F64; return rd_skip(r, 8, NULL);
+    case 0xd0: return rd_reftype(r, type);
     case 0xd2:
-      if (!rd_index(c, total_funcs(c->m), "function", &idx)) return false;
-      type = BT_WASM_FUNCREF;
-      break;
+      *type = BT_WASM_FUNCREF;
+      return rd_index(c, total_funcs(c->m), "function", &idx) &&
+             note_ref(c, idx);
     case 0x23: {
       const uint8_t *iat = r->pos;
       if (!rd_index(c, total_globals(c->m), "global", &idx)) return false;
       if (idx >= c->m->nimported_globals)
         return rd_fail(r, iat, BATON_EINVALID,
-                       "constant expression: global.get %u: only imported "
-                       "globals may be used",
+                       "unknown global %u: constant expressions may only "
+                       "read imported globals",
                        idx);
       const bt_wasm_globaltype_t *g = global_at(c, idx);
       if (g->mutable_)
         return rd_fail(r, iat, BATON_EINVALID,
-                       "constant expression: global.get %u: global is "
-                       "mutable",
+                       "constant expression required: global.get %u: "
+                       "global is mutable",
                        idx);
-      type = g->valtype;
-      break;
+      *type = g->valtype;
+      return true;
     }
     case 0xfd:
       if (!rd_leb(r, 32, false, "u32", &v)) return false;
       if (v != 12)
         return rd_fail(r, at, BATON_EINVALID,
-                       "constant expression: opcode 0xfd 0x%llx is not a "
-                       "constant instruction",
+                       "constant expression required: opcode 0xfd 0x%llx is "
+                       "not a constant instruction",
                        (unsigned long long)v);
-      if (!rd_skip(r, 16, NULL)) return false;
-      type = BT_WASM_V128;
-      break;
-    case 0x0b:
-      return rd_fail(r, at, BATON_EINVALID,
-                     "constant expression is empty (expected a %s)",
-                     bt_wasm_valtype_name(expected));
+      *type = BT_WASM_V128;
+      return rd_skip(r, 16, NULL);
     default:
+      if (!bt_wasm_opcode_known(op))
+        return rd_fail(r, at, BATON_EMALFORMED, "illegal opcode 0x%02x", op);
       return rd_fail(r, at, BATON_EINVALID,
-                     "constant expression: opcode 0x%02x is not a constant "
-                     "instruction",
+                     "constant expression required: opcode 0x%02x is not a "
+                     "constant instruction",
                      op);
   }
-  const uint8_t *end_at = r->pos;
-  if (!rd_byte(r, &end)) return false;
-  if (end != 0x0b)
-    return rd_fail(r, end_at, BATON_EINVALID,
-                   "constant expression must be a single constant "
-                   "instruction followed by end (0x0b), found 0x%02x",
-                   end);
-  if (type != expected)
-    return rd_fail(r, at, BATON_EINVALID,
+}
+
+/* Reads a constant expression up to its end (0x0b) and checks that it
+ * leaves exactly one value of type `expected`. Constant instructions are
+ * i32/i64/f32/f64/v128.const, ref.null, ref.func (which declares the
+ * function for ref.func in bodies), global.get of an imported immutable
+ * global, and the extended constant expressions' i32/i64 add, sub and mul
+ * (standard in WebAssembly 3.0). */
+static bool rd_const_expr(ctx_t *c, uint8_t expected) {
+  rd_t *r = &c->r;
+  const uint8_t *start = r->pos;
+  uint8_t stack[CONST_EXPR_DEPTH];
+  uint32_t n = 0;
+  for (;;) {
+    const uint8_t *at = r->pos;
+    uint8_t op, type;
+    if (!rd_byte(r, &op)) return false;
+    if (op == 0x0b) break;
+    if ((op >= 0x6a && op <= 0x6c) || (op >= 0x7c && op <= 0x7e)) {
+      type = op <= 0x6c ? BT_WASM_I32 : BT_WASM_I64;
+      if (n < 2 || stack[n - 1] != type || stack[n - 2] != type)
+        return rd_fail(r, at, BATON_EINVALID,
+                       "type mismatch: constant expression: opcode 0x%02x "
+                       "expects two %s operands",
+                       op, bt_wasm_valtype_name(type));
+      n--;
+      continue;
+    }
+    if (!rd_const_instr(c, at, op, &type)) return false;
+    if (n == CONST_EXPR_DEPTH)
+      return rd_fail(r, at, BATON_EUNSUPPORTED,
+                     "constant expression too deep (more than %u operands)",
+                     CONST_EXPR_DEPTH);
+    stack[n++] = type;
+  }
+  if (n == 0)
+    return rd_fail(r, start, BATON_EINVALID,
+                   "type mismatch: constant expression is empty (expected a "
+                   "%s)",
+                   bt_wasm_valtype_name(expected));
+  if (n > 1)
+    return rd_fail(r, start, BATON_EINVALID,
+                   "type mismatch: constant expression leaves %u values, "
+                   "expected one %s",
+                   n, bt_wasm_valtype_name(expected));
+  if (stack[0] != expected)
+    return rd_fail(r, start, BATON_EINVALID,
                    "type mismatch: constant expression has type %s, "
                    "expected %s",
-                   bt_wasm_valtype_name(type), bt_wasm_valtype_name(expected));
+                   bt_wasm_valtype_name(stack[0]),
+                   bt_wasm_valtype_name(expected));
   return true;
 }
 
@@ -666,8 +707,8 @@ static bool parse_imports(ctx_t *c) {
   m->nimports = n;
   for (uint32_t i = 0; i < n; i++) {
     bt_wasm_import_t *imp = &m->imports[i];
-    if (!rd_name(r, "import module name", &imp->module) ||
-        !rd_name(r, "import name", &imp->name))
+    if (!rd_name_n(r, "import module name", &imp->module, &imp->module_len) ||
+        !rd_name_n(r, "import name", &imp->name, &imp->name_len))
       return false;
     const uint8_t *at = r->pos;
     uint8_t kind;
@@ -694,7 +735,10 @@ static bool parse_imports(ctx_t *c) {
         break;
       case BT_WASM_EXTERN_MEMORY:
         if (!rd_limits(r, true, &imp->u.memory)) return false;
-        m->nimported_memories++;
+        if (++m->nimported_memories > 1)
+          return rd_fail(r, at, BATON_EINVALID,
+                         "multiple memories are not allowed in WebAssembly "
+                         "2.0 (second memory import)");
         break;
       case BT_WASM_EXTERN_GLOBAL:
         if (!rd_globaltype(r, &imp->u.global)) return false;
@@ -763,6 +807,11 @@ static bool parse_memories(ctx_t *c) {
   m->nmemories = n;
   for (uint32_t i = 0; i < n; i++)
     if (!rd_limits(r, true, &m->memories[i])) return false;
+  if (total_memories(m) > 1)
+    return rd_fail(r, at, BATON_EINVALID,
+                   "multiple memories (%u) are not allowed in WebAssembly "
+                   "2.0",
+                   total_memories(m));
   return true;
 }
 
@@ -788,6 +837,7 @@ static bool parse_globals(ctx_t *c) {
 /* An export's name, file offset and position, for the duplicate check. */
 typedef struct {
   const char *name;
+  uint32_t len;
   uint32_t index;
   size_t offset;
 } export_key_t;
@@ -795,8 +845,9 @@ typedef struct {
 /* qsort order: by name, then by position in the section. */
 static int export_key_cmp(const void *a, const void *b) {
   const export_key_t *x = a, *y = b;
-  int d = strcmp(x->name, y->name);
+  int d = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
   if (d) return d;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
   return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -817,11 +868,11 @@ static bool parse_exports(ctx_t *c) {
     bt_wasm_export_t *e = &m->exports[i];
     const uint8_t *at = r->pos;
     uint8_t kind;
-    if (!rd_name(r, "export name", &e->name) || !rd_byte(r, &kind)) {
+    if (!rd_name_n(r, "export name", &e->name, &e->name_len) || !rd_byte(r, &kind)) {
       ok = false;
       break;
     }
-    keys[i] = (export_key_t){e->name, i, (size_t)(at - r->base)};
+    keys[i] = (export_key_t){e->name, e->name_len, i, (size_t)(at - r->base)};
     e->kind = (bt_wasm_externkind_t)kind;
     char q[160];
     quote_name(q, sizeof q, e->name);
@@ -856,6 +907,8 @@ static bool parse_exports(ctx_t *c) {
       ok = rd_fail(r, iat, BATON_EINVALID,
                    "export %s: unknown %s %u (%u defined)", q, what, e->index,
                    limit);
+    } else if (kind == BT_WASM_EXTERN_FUNC) {
+      ok = note_ref(c, e->index);
     }
   }
   if (ok && n > 1) {
@@ -955,11 +1008,13 @@ static bool parse_elements(ctx_t *c) {
                        i, bt_wasm_valtype_name(type), s->memory_or_table,
                        bt_wasm_valtype_name(t->elemtype));
     }
+    s->reftype = type;
     if (!rd_count(r, exprs ? 3 : 1, "elements", &count)) return false;
     for (uint32_t k = 0; k < count; k++) {
       uint32_t idx;
       if (exprs ? !rd_const_expr(c, type)
-                : !rd_index(c, total_funcs(m), "function", &idx))
+                : !rd_index(c, total_funcs(m), "function", &idx) ||
+                      !note_ref(c, idx))
         return false;
     }
   }
@@ -982,6 +1037,8 @@ static bool parse_code(ctx_t *c) {
   uint32_t n;
   const uint8_t *at = r->pos;
   c->seen_code = true;
+  c->code = r->pos;
+  c->code_end = r->end;
   if (!rd_u32(r, &n)) return false;
   if (n != m->nfuncs)
     return rd_fail(r, at, BATON_EMALFORMED,
@@ -1225,7 +1282,12 @@ baton_error_t *bt_wasm_parse(const uint8_t *bytes, size_t len,
     return c.r.err;
   }
   bool ok = parse_sections(&c);
+  if (ok && c.m->nfuncs) {
+    c.r.err = bt_wasm_validate_code(c.m, bytes, c.code, c.code_end, c.refs);
+    ok = c.r.err == NULL;
+  }
   bt_free(c.imp_map);
+  bt_free(c.refs);
   if (!ok) {
     bt_wasm_module_free(c.m);
     return c.r.err;
@@ -1287,8 +1349,16 @@ const bt_wasm_functype_t *bt_wasm_func_type(const bt_wasm_module_t *m,
 const bt_wasm_export_t *bt_wasm_find_export(const bt_wasm_module_t *m,
                                             const char *name) {
   if (!m || !name) return NULL;
+  return bt_wasm_find_export_n(m, name, strlen(name));
+}
+
+/* Public contract in wasm.h. */
+const bt_wasm_export_t *bt_wasm_find_export_n(const bt_wasm_module_t *m,
+                                              const char *name, size_t len) {
+  if (!m || !name) return NULL;
   for (uint32_t i = 0; i < m->nexports; i++)
-    if (strcmp(m->exports[i].name, name) == 0) return &m->exports[i];
+    if (m->exports[i].name_len == len && memcmp(m->exports[i].name, name, len) == 0)
+      return &m->exports[i];
   return NULL;
 }
 

@@ -235,7 +235,10 @@ static inline baton_module_t *load(const char *name) {
 static inline baton_instance_t *instantiate(baton_linker_t *l, baton_module_t *m) {
   baton_instance_t *inst = NULL;
   baton_trap_t *trap = NULL;
-  baton_error_t *e = baton_instance_new(l, m, NULL, &inst, &trap);
+  /* Guests called through the canonical ABI are components: a trap
+   * poisons them, as the Component Model requires. */
+  baton_instance_config_t cfg = {.poison_on_trap = true};
+  baton_error_t *e = baton_instance_new(l, m, &cfg, &inst, &trap);
   if (e || trap) {
     fprintf(stderr, "instantiate: %s\n", e ? baton_error_message(e) : baton_trap_message(trap));
     baton_error_delete(e);

@@ -34,17 +34,22 @@ static baton_val_t F64(double v) { return (baton_val_t){.kind = BATON_F64, .of.f
 static baton_val_t F32(float v) { return (baton_val_t){.kind = BATON_F32, .of.f32 = v}; }
 
 /* Instantiates traps.wasm with an empty linker and the given limits. */
-static baton_instance_t *traps_instance(baton_module_t *m, uint64_t timeout, uint64_t max_mem) {
+static baton_instance_t *traps_instance_opt(baton_module_t *m, uint64_t timeout, uint64_t max_mem, bool poison) {
   baton_linker_t *l;
   baton_instance_t *inst = NULL;
   baton_trap_t *trap = NULL;
   if (baton_linker_new(g_engine, &l)) return NULL;
-  baton_instance_config_t cfg = {.timeout_ms = timeout, .max_memory = max_mem, .name = "traps"};
+  baton_instance_config_t cfg = {.timeout_ms = timeout, .max_memory = max_mem, .name = "traps",
+                                 .poison_on_trap = poison};
   baton_error_t *err = baton_instance_new(l, m, &cfg, &inst, &trap);
   baton_linker_delete(l);
   if (err) baton_error_delete(err);
   if (trap) baton_trap_delete(trap);
   return inst;
+}
+
+static baton_instance_t *traps_instance(baton_module_t *m, uint64_t timeout, uint64_t max_mem) {
+  return traps_instance_opt(m, timeout, max_mem, false);
 }
 
 /* Calls an export expecting a trap; returns its kind and copies its message. */
@@ -143,7 +148,13 @@ TEST(every_trap_kind) {
     ASSERT_EQ(k, cases[i].kind);
     ASSERT_CONTAINS(msg, cases[i].msg);
     ASSERT_CONTAINS(msg, cases[i].fn);
-    /* A trapped instance is poisoned. */
+    /* A core instance stays usable after a trap (the core spec's rule). */
+    ASSERT_EQ(expect_trap(inst, "size", NULL, 0, 1, NULL, 0), BATON_TRAP_NONE);
+    baton_instance_delete(inst);
+    /* One created with poison_on_trap refuses further calls. */
+    inst = traps_instance_opt(m, 0, 0, true);
+    ASSERT_NOT_NULL(inst);
+    ASSERT_EQ(expect_trap(inst, cases[i].fn, cases[i].args, cases[i].nargs, cases[i].nres, NULL, 0), cases[i].kind);
     ASSERT_EQ(expect_trap(inst, "size", NULL, 0, 1, NULL, 0), BATON_TRAP_POISONED);
     baton_instance_delete(inst);
   }
