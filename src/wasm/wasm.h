@@ -4,9 +4,9 @@
  * bt_wasm_parse() decodes and validates a core module's sections into a
  * bt_wasm_module_t: types, imports, functions, tables, memories, globals,
  * exports, start, elements, data, data count and custom sections. Errors name
- * the byte offset and the section. Function bodies are checked for structure
- * (sizes, locals, terminating `end`); instruction-level type checking is left
- * to wasm2c, whose messages the engine forwards. The reader is reused by the
+ * the byte offset and the section. Function bodies are then type-checked by
+ * validate.c (the WebAssembly 2.0 validation algorithm), so a module that
+ * parses is valid and safe to hand to wasm2c. The reader is reused by the
  * component loader for embedded core modules.
  */
 #ifndef BT_WASM_H
@@ -59,7 +59,8 @@ typedef struct {
 } bt_wasm_globaltype_t;
 
 typedef struct {
-  char *module, *name; /* NUL-terminated, validated UTF-8 */
+  char *module, *name; /* NUL-terminated, validated UTF-8 (may hold U+0000) */
+  uint32_t module_len, name_len;
   bt_wasm_externkind_t kind;
   union {
     uint32_t func_type; /* type index */
@@ -70,7 +71,8 @@ typedef struct {
 } bt_wasm_import_t;
 
 typedef struct {
-  char *name;
+  char *name; /* NUL-terminated, validated UTF-8 (may hold U+0000) */
+  uint32_t name_len;
   bt_wasm_externkind_t kind;
   uint32_t index; /* in the kind's index space (imports first) */
 } bt_wasm_export_t;
@@ -85,6 +87,7 @@ typedef struct {
 typedef struct {
   uint32_t passive_or_active; /* 0 active, 1 passive, 2 declarative */
   uint32_t memory_or_table;
+  uint8_t reftype; /* element segments: BT_WASM_FUNCREF or _EXTERNREF */
   size_t offset; /* file offset of the segment */
 } bt_wasm_segment_t;
 
@@ -126,6 +129,24 @@ BT_HIDDEN baton_error_t *bt_wasm_parse(const uint8_t *bytes, size_t len,
 
 BT_HIDDEN void bt_wasm_module_free(bt_wasm_module_t *m);
 
+/* Type-checks every function body of m (validate.c; called by
+ * bt_wasm_parse once all sections are read). base is the module's first
+ * byte (for offsets); [code, code_end) is the code section's payload (NULL
+ * when there is none); refs is a bitmap over the function index space of the
+ * functions declared for ref.func (in an element segment, an export or a
+ * global initializer), or NULL for none. Returns NULL or the first error,
+ * "offset 0x..: code section: function N: ...". */
+BT_HIDDEN baton_error_t *bt_wasm_validate_code(const bt_wasm_module_t *m,
+                                               const uint8_t *base,
+                                               const uint8_t *code,
+                                               const uint8_t *code_end,
+                                               const uint8_t *refs);
+
+/* Returns whether op is a known single-byte opcode or prefix (of WebAssembly
+ * 2.0 or of a proposal the validator reports as unsupported), for telling
+ * "illegal opcode" from "constant expression required". */
+BT_HIDDEN bool bt_wasm_opcode_known(uint8_t op);
+
 /* Returns the type of function `funcidx` in the function index space
  * (imported functions first), or NULL when out of range. */
 BT_HIDDEN const bt_wasm_functype_t *bt_wasm_func_type(const bt_wasm_module_t *m,
@@ -134,6 +155,10 @@ BT_HIDDEN const bt_wasm_functype_t *bt_wasm_func_type(const bt_wasm_module_t *m,
 /* Returns the export with this name, or NULL. */
 BT_HIDDEN const bt_wasm_export_t *bt_wasm_find_export(const bt_wasm_module_t *m,
                                                       const char *name);
+
+/* Same for a name of len bytes that may contain U+0000. */
+BT_HIDDEN const bt_wasm_export_t *bt_wasm_find_export_n(const bt_wasm_module_t *m,
+                                                        const char *name, size_t len);
 
 /* Returns the first custom section with this name, or NULL. */
 BT_HIDDEN const bt_wasm_custom_t *bt_wasm_find_custom(const bt_wasm_module_t *m,
@@ -156,5 +181,19 @@ BT_HIDDEN bool bt_wasm_read_uleb(const uint8_t **pos, const uint8_t *end,
                                  unsigned bits, uint64_t *out);
 BT_HIDDEN bool bt_wasm_read_sleb(const uint8_t **pos, const uint8_t *end,
                                  unsigned bits, int64_t *out);
+
+/* Import module and high-half name suffix used by bt_wasm_simd_lower(). */
+#define BT_WASM_SIMD_MODULE "bt:simd"
+#define BT_WASM_SIMD_HI_SUFFIX " (v128 hi)"
+
+/* Rewrites a parsed, valid module (m parsed from bytes) that uses v128 into
+ * an equivalent module without v128: each v128 value becomes two i64 (low,
+ * high), each SIMD instruction a call to an import of module "bt:simd" named
+ * after the instruction and its immediates (see simd_lower.c). Stores a new
+ * binary (free with bt_free) in *out, or NULL when m uses no v128 at all.
+ * Fails with BATON_EUNSUPPORTED on constructs it cannot lower. */
+BT_HIDDEN baton_error_t *bt_wasm_simd_lower(const bt_wasm_module_t *m,
+                                            const uint8_t *bytes, size_t len,
+                                            uint8_t **out, size_t *out_len);
 
 #endif
