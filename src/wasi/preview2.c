@@ -1328,6 +1328,10 @@ static const char *const RNAMES[] = {"error", "pollable", "input-stream", "outpu
 baton_error_t *bt_wasi2_resolve(void *env, bt_cinstance_t *inst, const bt_cextern_t *imp, bt_citem_t *out) {
   bt_wasi2_t *w = env;
   char iface[128];
+  /* A `(sub resource)` type import of the root (a resource a world
+   * defines): any resource type satisfies it, so the instance gets a fresh
+   * host resource type (out->p left NULL). */
+  if (imp->sort == BT_CSORT_TYPE && !bt_wasi2_is_wasi(imp->name)) return NULL;
   if (!parse_name(imp->name, iface, sizeof iface) || !known_iface(iface)) {
     if (bt_wasi2_is_wasi(imp->name))
       return baton_error_new(BATON_ELINK, "import `%s` is not provided: baton implements WASI 0.2.x cli, io, "

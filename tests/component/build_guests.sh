@@ -29,7 +29,8 @@ status=0
 guests="provider:svc:provider consumer:svc:consumer text_user:svc:text-user
 text_provider:svc:text-provider:provider.c:-DTEXT_ONLY
 text_user_warm:svc:text-user:text_user.c:-DWARM_CTOR
-back:chain:back middle:chain:middle front:chain:front"
+back:chain:back middle:chain:middle front:chain:front
+world_types:worldtypes:world-types"
 specs=()
 for g in $guests; do
   IFS=: read -r name wit world src flag <<<"$g"

@@ -67,6 +67,13 @@ const cases = [
   { c: 'nested', b: 'hello', js: 'hello', a: ['"bob"'], j: ['bob'], want: '"hi bob"' },
   { c: 'nested', b: 'api#double', js: 'api.double', a: ['21'], j: [21], want: '42' },
   { c: 'back', b: 'process', js: 'stage.process', a: ['"in"', '3'], j: ['in', 3], want: '"back(in@3)"' },
+  // types defined at world level: `(eq T)` type imports of the component
+  { c: 'world_types', b: 'f', js: 'f', a: ['{"a":3,"b":"x"}'], j: [{ a: 3, b: 'x' }], want: '{"a":7,"b":"<x>"}' },
+  { c: 'world_types', b: 'next', js: 'next', a: ['"blue"'], j: ['blue'], want: '"red"' },
+  { c: 'world_types', b: 'describe', js: 'describe', a: ['{"named":{"a":9,"b":"n"}}', '[{"a":1,"b":"p"}]'],
+    j: [{ tag: 'named', val: { a: 9, b: 'n' } }, [{ a: 1, b: 'p' }]], want: '[{"a":1,"b":"<p>"},{"a":9,"b":"<n>"}]' },
+  { c: 'world_types', b: 'describe', js: 'describe', a: ['{"line":5}', '[{"a":1,"b":""},{"a":2,"b":"q"}]'],
+    j: [{ tag: 'line', val: 5 }, [{ a: 1, b: '' }, { a: 2, b: 'q' }]], want: '[{"a":6,"b":"<>"},{"a":7,"b":"<q>"}]' },
   // composed: on baton through the app's dependencies (the app's `front`
   // uses a core-module middle, `tu-comp` a core-module text provider)
   { c: 'consumer', app: 'consumer', b: 'run', js: 'run', a: ['"hello world"'], j: ['hello world'],

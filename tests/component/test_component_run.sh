@@ -100,6 +100,10 @@ t "call argument type" 2 "$B" call "$P" upper 5
 err_has "argument 1 (s)"
 t "call component with imports" 2 "$B" call "$G/consumer.wasm" run '"x"'
 err_has "import \`test:svc/text@0.1.0\`"
+t "call world-level types" 0 "$B" call "$G/world_types.wasm" f '{a: 3, b: "x"}'
+out_is '{a: 7, b: "<x>"}'
+t "call world-level resource import" 0 "$B" call "$G/world_resource.wasm" f
+out_is '42'
 t "call nested component" 0 "$B" call "$G/nested.wasm" calc 4
 out_is '81'
 t "call calc component needs log" 2 "$B" call "$G/calc.wasm" run
