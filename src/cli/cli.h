@@ -58,6 +58,7 @@ int cmd_run(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_wast(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 int cmd_plugin(const char *name, int argc, char **argv);
 int cmd_call_app(const char *file, int npos, char **pos, bool json);
