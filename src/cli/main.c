@@ -35,6 +35,7 @@ static void usage(FILE *f) {
           "  call -f FILE COMPONENT EXPORT [WAVE-ARGS...]  call one component of an app\n"
           "  graph [-f FILE] [FLOW]  print a flow as Graphviz DOT\n"
           "  build [-f FILE]         run component build commands, then AOT-compile\n"
+          "  wast FILE.wast...       run WebAssembly spec scripts (-j N, --skip FILE)\n"
           "  plugins list            list plugins (baton-NAME executables on PATH);\n"
           "                          `baton NAME ARGS...` runs one\n"
           "  version                 print the version\n"
@@ -247,6 +248,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "up")) return cmd_up(argc - 2, argv + 2);
   if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);
   if (!strcmp(cmd, "build")) return cmd_build(argc - 2, argv + 2);
+  if (!strcmp(cmd, "wast")) return cmd_wast(argc - 2, argv + 2);
   if (!strcmp(cmd, "plugins")) return cmd_plugins(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("baton %s\n", baton_version());
