@@ -1,7 +1,8 @@
 ;; tests/guests/reader_all.wat: a core module with every section the reader
 ;; knows (type, import of each kind, function, table, memory, global, export,
 ;; start, element in several forms, data count, code, data), used by
-;; tests/wasm/test_wasm.c. It is only parsed, never run.
+;; tests/wasm/test_wasm.c. It is only parsed, never run. It must be valid
+;; WebAssembly 2.0 (one memory: the imported one).
 (module
   (type $binop (func (param i32 i32) (result i32)))
   (type $void (func))
@@ -13,7 +14,6 @@
   (import "env" "counter" (global $counter (mut i64)))
   (table $tab 2 funcref)
   (table $ext 1 externref)
-  (memory $mem 1 16)
   (global $g1 i32 (global.get $base))
   (global $g2 (mut f64) (f64.const 1.5))
   (global $g3 funcref (ref.null func))
@@ -24,7 +24,7 @@
   (export "add" (func $add))
   (export "multi" (func $multi))
   (export "tab" (table $tab))
-  (export "mem" (memory $mem))
+  (export "mem" (memory $imem))
   (export "g2" (global $g2))
   (export "héllo ünïcode" (func $init))
   (start $init)
@@ -44,10 +44,10 @@
   (func $init (type $void)
     i32.const 0
     call $log
-    i32.const 0 i32.const 0 i32.const 4 memory.init $mem $passive
+    i32.const 0 i32.const 0 i32.const 4 memory.init $passive
     data.drop $passive
     elem.drop $p
     elem.drop $pe)
-  (data (memory $mem) (i32.const 16) "hello")
+  (data (memory $imem) (i32.const 16) "hello")
   (data $passive "passive")
   (data (memory $imem) (global.get $base) "imported"))
