@@ -154,13 +154,18 @@ static void cache_key(baton_engine_t *engine, const baton_module_t *m, char hex[
   for (size_t i = 0; i < BT_ARRAY_LEN(k_cflags); i++)
     bt_sha256_update(&s, k_cflags[i], strlen(k_cflags[i]) + 1);
   bt_sha256_update(&s, bt_glue_abi_text, strlen(bt_glue_abi_text));
+  /* SIMD lowering (src/wasm/simd_lower.c) and its runtime: bump the version
+   * string whenever the lowering's output changes. */
+  bt_sha256_update(&s, "baton-simd-lower-1", 19);
+  bt_sha256_update(&s, bt_simd_rt_text, strlen(bt_simd_rt_text));
   bt_sha256_final(&s, digest);
   bt_sha256_hex(digest, hex);
 }
 
-/* Translates and compiles m inside workdir, leaving workdir/out.so. */
-static baton_error_t *build(baton_engine_t *engine, baton_module_t *m,
-                            const char *workdir) {
+/* Translates and compiles m inside workdir, leaving workdir/out.so. wasm2c
+ * gets `bytes`: m's own, or their SIMD-lowered form `lw` (NULL if none). */
+static baton_error_t *build_bytes(baton_engine_t *engine, baton_module_t *m, const char *workdir,
+                                  const uint8_t *bytes, size_t len, const bt_wasm_module_t *lw) {
   char wasm_path[PATH_MAX], c_path[PATH_MAX], h_path[PATH_MAX], glue_path[PATH_MAX],
       abi_path[PATH_MAX], so_path[PATH_MAX], log_path[PATH_MAX];
   snprintf(wasm_path, sizeof wasm_path, "%s/module.wasm", workdir);
@@ -171,8 +176,13 @@ static baton_error_t *build(baton_engine_t *engine, baton_module_t *m,
   snprintf(so_path, sizeof so_path, "%s/out.so", workdir);
   snprintf(log_path, sizeof log_path, "%s/log.txt", workdir);
 
-  int e = write_file(wasm_path, m->bytes, m->len);
+  int e = write_file(wasm_path, bytes, len);
   if (!e) e = write_file(abi_path, bt_glue_abi_text, strlen(bt_glue_abi_text));
+  if (!e && lw) {
+    char rt_path[PATH_MAX];
+    snprintf(rt_path, sizeof rt_path, "%s/simd_rt.h", workdir);
+    e = write_file(rt_path, bt_simd_rt_text, strlen(bt_simd_rt_text));
+  }
   if (e) return baton_error_new(BATON_ECACHE, "cannot write to cache directory %s: %s",
                                 engine->config.cache_dir, strerror(e));
 
@@ -193,7 +203,7 @@ static baton_error_t *build(baton_engine_t *engine, baton_module_t *m,
     bt_free(header);
     return baton_error_new(BATON_ECACHE, "cannot write %s: %s", glue_path, strerror(errno));
   }
-  baton_error_t *err = bt_glue_write(m->wasm, header, gf);
+  baton_error_t *err = bt_glue_write(m->wasm, lw, header, gf);
   bt_free(header);
   if (fclose(gf) != 0 && !err) err = baton_error_new(BATON_ECACHE, "cannot write %s", glue_path);
   if (err) return err;
@@ -213,6 +223,7 @@ static baton_error_t *build(baton_engine_t *engine, baton_module_t *m,
   argv[n++] = glue_path;
   argv[n++] = "-o";
   argv[n++] = so_path;
+  argv[n++] = "-lm"; /* float rounding and sqrt may call libm */
   argv[n] = NULL;
   rc = run((char *const *)argv, log_path);
   if (rc != 0) {
@@ -226,6 +237,21 @@ static baton_error_t *build(baton_engine_t *engine, baton_module_t *m,
     return err;
   }
   return NULL;
+}
+
+/* Lowers SIMD when m uses v128 (wasm2c 1.0.32 cannot translate it), then
+ * builds. */
+static baton_error_t *build(baton_engine_t *engine, baton_module_t *m, const char *workdir) {
+  uint8_t *low = NULL;
+  size_t low_len = 0;
+  bt_wasm_module_t *lw = NULL;
+  baton_error_t *err = bt_wasm_simd_lower(m->wasm, m->bytes, m->len, &low, &low_len);
+  if (!err && low && (err = bt_wasm_parse(low, low_len, &lw)))
+    err = baton_error_wrap(err, "SIMD lowering produced an unreadable module");
+  if (!err) err = build_bytes(engine, m, workdir, low ? low : m->bytes, low ? low_len : m->len, lw);
+  bt_wasm_module_free(lw);
+  bt_free(low);
+  return err;
 }
 
 baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {

@@ -158,11 +158,12 @@ BT_HIDDEN baton_error_t *bt_aot_compile(baton_engine_t *engine,
 
 /* ---- glue.c ---- */
 
-/* Writes the glue C file for module w to f. header is the text of the
- * wasm2c-generated header (used to find memory field names). Returns an
- * error for features the glue cannot bind (non-function imports, SIMD
- * types in signatures). */
+/* Writes the glue C file for module w to f. lowered is w after
+ * bt_wasm_simd_lower (what wasm2c compiled), or NULL when w uses no v128.
+ * header is the text of the wasm2c-generated header (used to find memory
+ * field names). Returns an error for features the glue cannot bind. */
 BT_HIDDEN baton_error_t *bt_glue_write(const bt_wasm_module_t *w,
+                                       const bt_wasm_module_t *lowered,
                                        const char *header, FILE *f);
 
 /* Checks that a module can be bound at all (before running wasm2c). */
@@ -175,6 +176,23 @@ BT_HIDDEN void bt_glue_mangle_n(const char *s, size_t len, char *buf, size_t siz
 
 /* The text of glue_abi.h, embedded at build time. */
 BT_HIDDEN extern const char bt_glue_abi_text[];
+
+/* ---- simd_glue.c (glue for modules lowered by bt_wasm_simd_lower) ---- */
+
+/* The text of simd_rt.h, embedded at build time. */
+BT_HIDDEN extern const char bt_simd_rt_text[];
+BT_HIDDEN bool bt_simd_functype_has_v128(const bt_wasm_functype_t *ft);
+/* Import trampoline `fn` for import `index` whose type ft has v128. */
+BT_HIDDEN void bt_simd_glue_import(FILE *f, const bt_wasm_functype_t *ft, const char *fn,
+                                   const char *mmod, uint32_t index);
+/* Export thunk bt_x<n> calling wasm2c export `fn` whose type ft has v128. */
+BT_HIDDEN void bt_simd_glue_export(FILE *f, const bt_wasm_functype_t *ft, const char *fn, uint32_t n);
+/* Accessors for both halves of v128 global import `index`. */
+BT_HIDDEN void bt_simd_glue_global_import(FILE *f, const bt_wasm_import_t *im, uint32_t index);
+/* Definitions of every "bt:simd" import of the lowered module. */
+BT_HIDDEN baton_error_t *bt_simd_glue_helpers(FILE *f, const bt_wasm_module_t *lowered);
+/* The instance arguments of Z_m_instantiate after the instance itself. */
+BT_HIDDEN void bt_simd_glue_instantiate_args(FILE *f, const bt_wasm_module_t *lowered);
 
 /* ---- runtime.c ---- */
 
