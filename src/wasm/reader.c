@@ -915,7 +915,8 @@ static bool parse_exports(ctx_t *c) {
     qsort(keys, n, sizeof *keys, export_key_cmp);
     const export_key_t *dup = NULL;
     for (uint32_t i = 1; i < n; i++)
-      if (strcmp(keys[i - 1].name, keys[i].name) == 0 &&
+      if (keys[i - 1].len == keys[i].len &&
+          memcmp(keys[i - 1].name, keys[i].name, keys[i].len) == 0 &&
           (!dup || keys[i].offset < dup->offset))
         dup = &keys[i];
     if (dup) {
