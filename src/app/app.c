@@ -128,11 +128,7 @@ static bool set_str(baton_value_t *v, const char *s) {
   return v->of.str.ptr != NULL;
 }
 
-/* get-config(key) for one component: its variables, after templates were
- * expanded. An unknown key is err(invalid-key(key)). */
-static baton_trap_t *config_get(void *env, baton_instance_t *caller, const baton_value_t *args,
-                                size_t nargs, baton_value_t *result) {
-  bt_comp_t *c = env;
+baton_trap_t *bt_app_config_lookup(const bt_comp_t *c, const baton_value_t *args, baton_value_t *result) {
   const char *key = args[0].of.str.ptr;
   const bt_app_component_var_t *var = bt_app_component_var(c->m, key);
   baton_value_t *payload = bt_calloc(1, sizeof *payload);
@@ -153,29 +149,46 @@ static baton_trap_t *config_get(void *env, baton_instance_t *caller, const baton
   return NULL;
 }
 
+/* get-config(key) as a core module's host import. */
+static baton_trap_t *config_get(void *env, baton_instance_t *caller, const baton_value_t *args,
+                                size_t nargs, baton_value_t *result) {
+  return bt_app_config_lookup(env, args, result);
+}
+
+bool bt_app_is_config(const bt_comp_t *c, const bt_wit_world_item_t *it) {
+  if (it->kind != BT_WIT_ITEM_INTERFACE) return false;
+  const char *bound = c->m->config_import.text;
+  const char *iname = it->interface->name ? it->interface->name : it->name;
+  return !strcmp(iname, "config") || (bound && (!strcmp(bound, it->name) || !strcmp(bound, iname)));
+}
+
+baton_error_t *bt_app_config_fn(const bt_wit_world_item_t *it, const bt_wit_function_t **out) {
+  const bt_wit_function_t *fn = bt_wit_interface_function(it->interface, "get-config");
+  if (!fn || !config_type_ok(fn)) {
+    char have[512] = "no get-config function";
+    if (fn) bt_abi_func_str(fn, have, sizeof have);
+    return baton_error_new(BATON_ETYPE,
+                           "import `%s` is a config interface, but its get-config is "
+                           "`%s`; baton provides get-config: func(key: string) -> result<string, error> "
+                           "with error = variant { provider(string), invalid-key(string), "
+                           "invalid-schema(string), other(string) }",
+                           it->name, have);
+  }
+  *out = fn;
+  return NULL;
+}
+
 /* Binds every import of c's world that is a config interface. */
 static baton_error_t *bind_config(bt_comp_t *c, baton_linker_t *linker) {
-  const char *bound = c->m->config_import.text;
   for (size_t i = 0; i < c->world->import_count; i++) {
     const bt_wit_world_item_t *it = &c->world->imports[i];
-    if (it->kind != BT_WIT_ITEM_INTERFACE) continue;
-    const char *iname = it->interface->name ? it->interface->name : it->name;
-    bool is_config = !strcmp(iname, "config") || (bound && (!strcmp(bound, it->name) || !strcmp(bound, iname)));
-    if (!is_config) continue;
-    const bt_wit_function_t *fn = bt_wit_interface_function(it->interface, "get-config");
-    if (!fn || !config_type_ok(fn)) {
-      char have[512] = "no get-config function";
-      if (fn) bt_abi_func_str(fn, have, sizeof have);
-      return baton_error_new(BATON_ETYPE,
-                             "import `%s` is a config interface, but its get-config is "
-                             "`%s`; baton provides get-config: func(key: string) -> result<string, error> "
-                             "with error = variant { provider(string), invalid-key(string), "
-                             "invalid-schema(string), other(string) }",
-                             it->name, have);
-    }
+    if (!bt_app_is_config(c, it)) continue;
+    const bt_wit_function_t *fn;
+    baton_error_t *err = bt_app_config_fn(it, &fn);
+    if (err) return err;
     char module[512];
     bt_abi_import_module(it, module, sizeof module);
-    baton_error_t *err = bt_abi_define_import(linker, module, fn, config_get, c, NULL);
+    err = bt_abi_define_import(linker, module, fn, config_get, c, NULL);
     if (err) return err;
     c->config_fn = fn;
   }

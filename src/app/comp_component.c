@@ -161,11 +161,25 @@ static baton_error_t *check_fn(const bt_comp_t *x, const bt_comp_t *p, const cha
   return NULL;
 }
 
+/* A component's config interface: get-config of the right type and
+ * nothing else (the host serves only get-config). */
+static baton_error_t *check_config(const bt_comp_t *x, const bt_wit_world_item_t *it) {
+  const bt_wit_function_t *fn;
+  baton_error_t *err = bt_app_config_fn(it, &fn);
+  for (size_t k = 0; !err && k < it->interface->function_count; k++)
+    if (it->interface->functions[k] != fn)
+      err = baton_error_new(BATON_ELINK, "component `%s` imports `%s#%s`, which the config provider does "
+                            "not serve (it serves get-config)", x->m->name, it->name,
+                            it->interface->functions[k]->name);
+  return err;
+}
+
 static baton_error_t *check_import(baton_app_t *app, bt_comp_t *x, const bt_wit_world_item_t *it) {
   const bt_app_dependency_t *d = dep_for(x->m, it->name);
   if (!d) {
     if (!x->ccomp || it->kind == BT_WIT_ITEM_TYPE) return NULL; /* core modules: WASI, config, ... */
     if (bt_wasi2_provides(it->name)) return NULL;                /* WASI 0.2, from the host */
+    if (bt_app_is_config(x, it)) return check_config(x, it);     /* config, as for core modules */
     return baton_error_new(BATON_ELINK, "component `%s` imports `%s`, which no dependency provides (add "
                            "[component.%s.dependencies] \"%s\" = { component = \"...\" })",
                            x->m->name, it->name, x->m->name, it->name);
@@ -287,6 +301,52 @@ static baton_error_t *core_func(bt_cinstance_t *inst, bt_appinst_t *p, const bt_
   return err;
 }
 
+/* get-config for a component, answered from its variables. */
+static baton_trap_t *config_host(void *env, const baton_value_t *args, size_t nargs, baton_value_t *result) {
+  return bt_app_config_lookup(env, args, result);
+}
+
+/* The config interface of component c (import `imp`): an instance value
+ * whose get-config is served from c's variables, exactly as for core
+ * modules; its types need nothing. */
+static baton_error_t *config_instance(bt_cinstance_t *inst, bt_comp_t *c, const bt_cextern_t *imp,
+                                      bt_citem_t *out) {
+  const bt_ctype_t *t = bt_ctype_unalias(imp->type);
+  if (imp->sort != BT_CSORT_INSTANCE || !t)
+    return baton_error_new(BATON_ELINK, "import `%s`: a %s; the config interface is an instance", imp->name,
+                           bt_csort_name(imp->sort));
+  bt_cvinst_t *bag = bt_cinstance_new_bag(inst, t->nexports);
+  if (!bag) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  for (uint32_t i = 0; i < t->nexports; i++) {
+    const bt_cextern_t *x = &t->exports[i];
+    bt_citem_t it = {x->sort, NULL};
+    if (x->sort == BT_CSORT_FUNC) {
+      if (strcmp(x->name, "get-config") != 0)
+        return baton_error_new(BATON_ELINK, "import `%s#%s` is not provided (the config provider serves "
+                               "get-config)", imp->name, x->name);
+      char name[600];
+      snprintf(name, sizeof name, "%s#%s", imp->name, x->name);
+      baton_error_t *err = NULL;
+      it.p = bt_cinstance_host_func(inst, x->type, name, config_host, c, NULL, &err);
+      if (!it.p) return err ? err : baton_error_new(BATON_ENO_MEMORY, "out of memory");
+    } else if (x->sort != BT_CSORT_TYPE) {
+      return baton_error_new(BATON_ELINK, "import `%s`: export `%s` (a %s) is not provided", imp->name, x->name,
+                             bt_csort_name(x->sort));
+    }
+    if (!bt_cvinst_set(inst, bag, i, x->name, it)) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  }
+  out->sort = BT_CSORT_INSTANCE;
+  out->p = bag;
+  return NULL;
+}
+
+/* The world import of c named `name`, or NULL. */
+static const bt_wit_world_item_t *world_import(const bt_comp_t *c, const char *name) {
+  for (size_t i = 0; i < c->world->import_count; i++)
+    if (!strcmp(c->world->imports[i].name, name)) return &c->world->imports[i];
+  return NULL;
+}
+
 /* Resolves a component's import from its dependencies' instances. */
 static baton_error_t *resolve_dep(void *env, bt_cinstance_t *inst, const bt_cextern_t *imp, bt_citem_t *out) {
   bt_appinst_t *ai = env;
@@ -294,6 +354,8 @@ static baton_error_t *resolve_dep(void *env, bt_cinstance_t *inst, const bt_cext
   const bt_app_dependency_t *d = dep_for(ai->c->m, imp->name);
   if (!d && ai->wasi2 && bt_wasi2_provides(imp->name)) return bt_wasi2_resolve(ai->wasi2, inst, imp, out);
   if (!d && imp->sort == BT_CSORT_TYPE) return NULL; /* (sub resource): a fresh host resource type */
+  const bt_wit_world_item_t *wi = d ? NULL : world_import(ai->c, imp->name);
+  if (wi && bt_app_is_config(ai->c, wi)) return config_instance(inst, ai->c, imp, out);
   bt_comp_t *pc = d ? provider_of(app, d) : NULL;
   bt_appinst_t *p = pc ? dep_inst(ai, pc) : NULL;
   const bt_wit_world_item_t *e = p ? provider_item(pc, d, imp->name) : NULL;

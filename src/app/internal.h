@@ -70,6 +70,17 @@ BT_HIDDEN baton_error_t *bt_app_run_fmt(baton_app_t *app, const char *flow, cons
  * provider for c's imports in linker (app.c). */
 BT_HIDDEN baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker);
 
+/* The config provider (app.c). bt_app_is_config: whether world import it
+ * of c is a config interface baton serves (named `config`, or the
+ * manifest's `config_import`); bt_app_config_fn checks that its get-config
+ * is func(key: string) -> result<string, error> (TYPE error naming both
+ * otherwise) and returns it; bt_app_config_lookup answers get-config(key)
+ * from c's variables (result set; a trap only when out of memory). */
+BT_HIDDEN bool bt_app_is_config(const bt_comp_t *c, const bt_wit_world_item_t *it);
+BT_HIDDEN baton_error_t *bt_app_config_fn(const bt_wit_world_item_t *it, const bt_wit_function_t **fn);
+BT_HIDDEN baton_trap_t *bt_app_config_lookup(const bt_comp_t *c, const baton_value_t *args,
+                                             baton_value_t *result);
+
 /* c's own `files` grants (baton.toml only; none for other formats), parsed
  * against the manifest's directory into *out (NULL when none); release
  * with bt_app_files_free (app.c). */
