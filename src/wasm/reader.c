@@ -5,11 +5,13 @@
  * section in the order the core spec fixes (custom sections anywhere), each
  * read through a bounded cursor so that nothing can read past the section or
  * the input. It decodes what the engine needs into a bt_wasm_module_t and
- * validates everything except instruction sequences inside function bodies
- * (wasm2c type-checks those later): index ranges, limits, constant
- * expressions and their types, export name uniqueness, the start function's
- * type, segment forms, the function/code and data count/data agreements, and
- * function body structure. Vector counts are checked against the bytes left
+ * validates the module: index ranges, limits, constant expressions and
+ * their types, export name uniqueness, the start function's type, segment
+ * forms, the function/code and data count/data agreements and function body
+ * structure here, then, once every section is read, the instructions of
+ * every function body through bt_wasm_validate_code() (validate.c), which
+ * also gets the functions declared for ref.func (element segments, exports,
+ * global initializers) as a bitmap. Vector counts are checked against the bytes left
  * before anything is allocated, so absurd counts fail fast, and every
  * allocation goes through bt_malloc and friends so tests can inject failures;
  * every failure path frees the partial module. Every error reads
@@ -21,9 +23,10 @@
  *
  * Deliberate choices: LEB128 padding within the maximum byte count is
  * accepted (the spec requires it); names may contain U+0000 (each name has
- * a length beside its NUL-terminated copy); multiple
- * memories are accepted; constant expressions are the wasm 2.0 ones (a single
- * constant instruction, global.get only of imported immutable globals).
+ * a length beside its NUL-terminated copy); at most one memory (2.0);
+ * memory64 and shared memories with a maximum are accepted; constant
+ * expressions are the wasm 2.0 ones (global.get only of imported immutable
+ * globals) plus extended constant expressions (i32/i64 add, sub, mul; 3.0).
  */
 #include <stdarg.h>
 #include <stdio.h>
