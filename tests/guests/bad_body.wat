@@ -1,3 +1,3 @@
-;; Structurally valid but ill-typed: the binary reader accepts it, wasm2c's
-;; validator must reject it. Built with --no-check.
+;; Structurally valid but ill-typed: the binary reader's validator must
+;; reject it before wasm2c ever sees it. Built with --no-check.
 (module (func (export "f") (result i32) i32.add))
