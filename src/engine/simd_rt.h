@@ -414,6 +414,19 @@ BT_SI double bt_fmax(double x, double y) {
   return x > y ? x : y;
 }
 
+/* libm's ceil/floor/trunc return a signalling NaN unchanged; wasm wants it
+ * quiet (nan:arithmetic), which x + x gives. */
+#define BT_ROUND(name, T, fn) \
+  BT_SI T name(T x) { return x != x ? x + x : fn(x); }
+BT_ROUND(bt_ceilf, float, ceilf)
+BT_ROUND(bt_floorf, float, floorf)
+BT_ROUND(bt_truncf, float, truncf)
+BT_ROUND(bt_nearestf, float, nearbyintf)
+BT_ROUND(bt_ceil, double, ceil)
+BT_ROUND(bt_floor, double, floor)
+BT_ROUND(bt_trunc, double, trunc)
+BT_ROUND(bt_nearest, double, nearbyint)
+
 #define BT_FARITH(P, F, M, N, T, SIGN, SQRT, CEIL, FLOOR, TRUNC, NEAREST, MIN, MAX) \
   BT_BIN(P##_add, F, N, T, x + y)                                           \
   BT_BIN(P##_sub, F, N, T, x - y)                                           \
@@ -430,8 +443,8 @@ BT_SI double bt_fmax(double x, double y) {
   BT_UN(P##_nearest, F, N, T, NEAREST(x))                                   \
   BT_UN(P##_abs, M, N, __typeof__(((bt_v128 *)0)->M[0]), x & ~SIGN)         \
   BT_UN(P##_neg, M, N, __typeof__(((bt_v128 *)0)->M[0]), x ^ SIGN)
-BT_FARITH(f32x4, f32, u32, 4, float, 0x80000000u, sqrtf, ceilf, floorf, truncf, nearbyintf, bt_fminf, bt_fmaxf)
-BT_FARITH(f64x2, f64, u64, 2, double, 0x8000000000000000ull, sqrt, ceil, floor, trunc, nearbyint, bt_fmin, bt_fmax)
+BT_FARITH(f32x4, f32, u32, 4, float, 0x80000000u, sqrtf, bt_ceilf, bt_floorf, bt_truncf, bt_nearestf, bt_fminf, bt_fmaxf)
+BT_FARITH(f64x2, f64, u64, 2, double, 0x8000000000000000ull, sqrt, bt_ceil, bt_floor, bt_trunc, bt_nearest, bt_fmin, bt_fmax)
 
 BT_SI int32_t bt_sat_s32(double x) {
   if (x != x) return 0;
