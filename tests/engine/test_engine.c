@@ -459,6 +459,98 @@ TEST(instances_share_memory_table_global) {
   baton_module_delete(pm);
 }
 
+/* Spec conformance regressions: an imported function reached through a
+ * table (it used to crash the host), a repeated import, reference types at
+ * the boundary, a name with U+0000, and exported globals. */
+TEST(conformance_regressions) {
+  baton_module_t *pm = load("link_provider.wasm"), *cm = load("conform_user.wasm");
+  ASSERT_NOT_NULL(pm);
+  ASSERT_NOT_NULL(cm);
+  baton_linker_t *empty, *l;
+  baton_instance_t *prov, *c;
+  baton_trap_t *trap;
+  ASSERT_OK(baton_linker_new(g_engine, &empty));
+  ASSERT_OK(baton_instance_new(empty, pm, NULL, &prov, &trap));
+  ASSERT_OK(baton_linker_new(g_engine, &l));
+  ASSERT_OK(baton_linker_define_instance(l, "p", prov));
+  ASSERT_OK(baton_instance_new(l, cm, NULL, &c, &trap));
+  ASSERT_NULL(trap);
+  baton_val_t a[1] = {I32(2)}, r[1];
+  ASSERT_OK(baton_instance_call(c, "call", a, 1, r, 1, &trap));
+  ASSERT_NULL(trap);
+  ASSERT_EQ(r[0].of.i32, 7);
+  a[0] = I32(4);
+  ASSERT_OK(baton_instance_call(c, "both", a, 1, r, 1, &trap));
+  ASSERT_EQ(r[0].of.i32, 24);
+  /* externref passes through unchanged; funcref null-ness is preserved. */
+  int host_obj;
+  baton_val_t e = {.kind = BATON_EXTERNREF, .of.ref = &host_obj};
+  ASSERT_OK(baton_instance_call(c, "id_ext", &e, 1, r, 1, &trap));
+  ASSERT_EQ(r[0].kind, BATON_EXTERNREF);
+  ASSERT_TRUE(r[0].of.ref == &host_obj);
+  baton_val_t f = {.kind = BATON_FUNCREF, .of.ref = NULL};
+  ASSERT_OK(baton_instance_call(c, "is_null", &f, 1, r, 1, &trap));
+  ASSERT_EQ(r[0].of.i32, 1);
+  a[0] = I32(2);
+  ASSERT_OK(baton_instance_call(c, "get_fn", a, 1, r, 1, &trap));
+  ASSERT_EQ(r[0].kind, BATON_FUNCREF);
+  ASSERT_NOT_NULL(r[0].of.ref);
+  baton_val_t fn = r[0];
+  ASSERT_OK(baton_instance_call(c, "is_null", &fn, 1, r, 1, &trap));
+  ASSERT_EQ(r[0].of.i32, 0); /* a boxed funcref goes back in as itself */
+  a[0] = I32(3);
+  ASSERT_OK(baton_instance_call(c, "get_fn", a, 1, r, 1, &trap));
+  ASSERT_NULL(r[0].of.ref);
+  /* A trap in an out-of-range call_indirect leaves the instance usable. */
+  a[0] = I32(9);
+  ASSERT_OK(baton_instance_call(c, "call", a, 1, r, 1, &trap));
+  ASSERT_NOT_NULL(trap);
+  baton_trap_delete(trap);
+  /* The export named "\0nul". */
+  uint32_t idx;
+  ASSERT_OK(baton_instance_lookup_n(c, "\0nul", 4, &idx, NULL));
+  ASSERT_OK(baton_instance_call_index(c, idx, NULL, 0, r, 1, &trap));
+  ASSERT_EQ(r[0].of.i32, 5);
+  size_t n = baton_module_export_count(cm);
+  bool found = false;
+  for (size_t i = 0; i < n; i++) {
+    baton_extern_desc_t d;
+    ASSERT_TRUE(baton_module_export(cm, i, &d));
+    if (d.name_len == 4 && !memcmp(d.name, "\0nul", 4)) found = true;
+  }
+  ASSERT_TRUE(found);
+  /* Exported globals. */
+  baton_val_t g;
+  ASSERT_OK(baton_instance_global_get(c, "g", 1, &g));
+  ASSERT_EQ(g.kind, BATON_I32);
+  ASSERT_EQ(g.of.i32, 5);
+  g.of.i32 = 41;
+  ASSERT_OK(baton_instance_global_set(c, "g", 1, &g));
+  ASSERT_OK(baton_instance_call(c, "bump", NULL, 0, r, 1, &trap));
+  ASSERT_EQ(r[0].of.i32, 42);
+  ASSERT_OK(baton_instance_global_get(c, "g64", 3, &g));
+  ASSERT_EQ(g.of.i64, -2);
+  baton_error_t *err = baton_instance_global_set(c, "g64", 3, &g);
+  ASSERT_EQ(baton_error_code(err), BATON_ESTATE);
+  baton_error_delete(err);
+  err = baton_instance_global_set(c, "g", 1, &(baton_val_t){.kind = BATON_I64});
+  ASSERT_EQ(baton_error_code(err), BATON_ETYPE);
+  baton_error_delete(err);
+  err = baton_instance_global_get(c, "nope", 4, &g);
+  ASSERT_EQ(baton_error_code(err), BATON_ENOT_FOUND);
+  baton_error_delete(err);
+  ASSERT_OK(baton_instance_call(c, "keep", &e, 1, NULL, 0, &trap));
+  ASSERT_OK(baton_instance_global_get(c, "r", 1, &g));
+  ASSERT_EQ(g.kind, BATON_EXTERNREF);
+  ASSERT_TRUE(g.of.ref == &host_obj);
+  baton_instance_delete(c);
+  baton_instance_delete(prov);
+  baton_linker_delete(l);
+  baton_linker_delete(empty);
+  baton_module_delete(cm);
+  baton_module_delete(pm);
+}
+
 TEST(cache_hit_on_second_load) {
   baton_module_t *a = load("traps.wasm"), *b = load("traps.wasm");
   ASSERT_NOT_NULL(a);
@@ -650,6 +742,7 @@ int main(void) {
   RUN(link_errors);
   RUN(bad_modules);
   RUN(instances_share_memory_table_global);
+  RUN(conformance_regressions);
   RUN(cache_hit_on_second_load);
   RUN(pooled_memory_is_zeroed_and_data_reapplied);
   RUN(many_instances_keep_rss_flat);
