@@ -460,7 +460,11 @@ static baton_error_t *call_lifted(bt_cfunc_t *f, bt_cstore_t *store, baton_value
     }
   }
   if (f->opts.post) {
+    /* The post-return may not leave the instance (lower_invoke and
+     * resource.drop trap while no_leave is set). */
+    I->no_leave = true;
     *trap = cr_corefn_invoke(f->opts.post, res, NULL);
+    I->no_leave = false;
     if (*trap) {
       cr_poison(I);
       if (result) baton_value_clear(result);
@@ -577,6 +581,11 @@ static baton_trap_t *lower_invoke(cr_corefn *fn, const baton_val_t *args, baton_
 #define CTX() (snprintf(ctx, sizeof ctx, "import `%s` of %s", fn->name, J->name), ctx)
   if (J->poisoned)
     return baton_trap_new(BATON_TRAP_POISONED, "component instance %s was poisoned by an earlier trap", J->name);
+  if (J->no_leave) {
+    cr_poison(J);
+    return baton_trap_new(BATON_TRAP_ABI, "canonical ABI: cannot leave component instance %s during a "
+                          "post-return (calling %s)", J->name, CTX());
+  }
   bt_abi_status_t st;
   bt_abi_status_init(&st);
   bt_abi_cx_t cx;
@@ -686,6 +695,11 @@ static baton_trap_t *resource_invoke(cr_corefn *fn, const baton_val_t *args, bat
   cr_cinst *ci = fn->owner;
   if (ci->poisoned)
     return baton_trap_new(BATON_TRAP_POISONED, "component instance %s was poisoned by an earlier trap", ci->name);
+  if (ci->no_leave) { /* the built-ins check may_leave too */
+    cr_poison(ci);
+    return baton_trap_new(BATON_TRAP_ABI, "canonical ABI: cannot leave component instance %s during a "
+                          "post-return (calling %s)", ci->name, fn->name);
+  }
   uint32_t idx = (uint32_t)args[0].of.i32;
   if (fn->kind == CR_F_RNEW) {
     uint32_t h = table_add(&ci->table, (cr_handle){.rt = fn->rt, .rep = idx, .own = true});

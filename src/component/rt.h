@@ -297,6 +297,7 @@ struct cr_cinst {
   } *rmap;
   uint32_t nrmap, caprmap;
   bool poisoned, busy;
+  bool no_leave; /* its post-return is running: calling out traps (the spec's may_leave) */
   const char *name;
   bt_cvinst_t exports;
   cr_cinst *next_all;

@@ -34,6 +34,7 @@ const deps = {
   text_user: { 'test:svc/text@0.1.0': 'text_provider#text' },
   text_user_warm: { 'test:svc/text@0.1.0': 'text_provider#text' },
   middle: { 'test:chain/stage@0.1.0': 'back#stage' },
+  post_leave: { log: 'logger#log' },
   front: { 'test:chain/stage@0.1.0': 'middle#stage' },
 };
 const jco = resolve(process.env.BATON_NODE_MODULES || join(here, '..', '..', 'tools', 'node_modules'), '.bin', 'jco');
@@ -84,6 +85,9 @@ const cases = [
   { c: 'front', app: 'front', b: 'run', js: 'run', a: ['"go"'], j: ['go'], want: '"front<mid[back(go@2)]>"' },
   { c: 'middle', app: 'middle-comp', b: 'process', js: 'stage.process', a: ['"m"', '7'], j: ['m', 7],
     want: '"mid[back(m@8)]"' },
+  // a post-return calling an import traps (`trap`: both must fail with it)
+  { c: 'post_leave', app: 'post-leave', b: 'loud', js: 'loud', a: [], j: [], want: '6' },
+  { c: 'post_leave', app: 'post-leave', b: 'get', js: 'get', a: [], j: [], trap: 'cannot leave component instance' },
 ];
 
 // jco's JavaScript values to baton's JSON.
@@ -145,7 +149,8 @@ for (const t of cases) {
   } catch (e) {
     ours = `error: ${(e.stderr || e.message).trim()}`;
   }
-  check(`baton ${label}`, ours, t.want);
+  if (t.trap) ours = ours.startsWith('error: ') && ours.includes(t.trap) ? 'trapped' : ours;
+  check(`baton ${label}`, ours, t.trap ? 'trapped' : t.want);
   let theirs;
   try {
     const m = await load(t.c);
@@ -159,9 +164,9 @@ for (const t of cases) {
       theirs = JSON.stringify({ err: toBaton(e.payload) });
     }
   } catch (e) {
-    theirs = `error: ${e.message}`;
+    theirs = t.trap && String(e.message).includes(t.trap) ? 'trapped' : `error: ${e.message}`;
   }
-  check(`jco ${label}`, theirs, t.want);
+  check(`jco ${label}`, theirs, t.trap ? 'trapped' : t.want);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

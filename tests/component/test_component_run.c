@@ -429,6 +429,51 @@ TEST(calc_host_import_and_resources) {
   bt_ccomp_free(c);
 }
 
+/* post_leave.wat's `log`: counts its calls. */
+static baton_trap_t *count_log(void *env, const baton_value_t *args, size_t nargs, baton_value_t *result) {
+  (*(int *)env)++;
+  return NULL;
+}
+
+static baton_error_t *count_resolve(void *env, bt_cinstance_t *inst, const bt_cextern_t *imp, bt_citem_t *out) {
+  baton_error_t *err = NULL;
+  out->sort = BT_CSORT_FUNC;
+  out->p = bt_cinstance_host_func(inst, imp->type, "log", count_log, env, NULL, &err);
+  return err;
+}
+
+TEST(post_return_may_not_leave) {
+  bt_ccomp_t *c = load("post_leave");
+  ASSERT_NOT_NULL(c);
+  int calls = 0;
+  bt_cresolver_t r = {count_resolve, &calls};
+  bt_cinstance_t *inst = inst_new(c, &r, NULL);
+  ASSERT_NOT_NULL(inst);
+  EXPECT(CALL0(inst, "plain"), "5");
+  EXPECT(CALL0(inst, "loud"), "6"); /* calling the import from the function itself is fine */
+  ASSERT_EQ(calls, 1);
+  /* `get`'s post-return calls `log`: a trap, the import is not called, and
+   * the instance is poisoned as after any trap. */
+  baton_trap_t *trap;
+  baton_error_t *err;
+  char *s = callw_err(inst, "get", NULL, 0, &trap, &err);
+  ASSERT_NULL(s);
+  ASSERT_NULL(err);
+  ASSERT_NOT_NULL(trap);
+  ASSERT_CONTAINS(baton_trap_message(trap), "cannot leave component instance");
+  ASSERT_CONTAINS(baton_trap_message(trap), "post-return");
+  baton_trap_delete(trap);
+  ASSERT_EQ(calls, 1);
+  ASSERT_TRUE(bt_cinstance_poisoned(inst));
+  s = callw_err(inst, "plain", NULL, 0, &trap, &err);
+  ASSERT_NULL(err);
+  ASSERT_NOT_NULL(trap);
+  ASSERT_EQ(baton_trap_kind(trap), BATON_TRAP_POISONED);
+  baton_trap_delete(trap);
+  bt_cinstance_free(inst);
+  bt_ccomp_free(c);
+}
+
 TEST(nested_precomposed) {
   bt_ccomp_t *c = load("nested");
   ASSERT_NOT_NULL(c);
@@ -690,6 +735,7 @@ int main(int argc, char **argv) {
   RUN(compose_chain);
   RUN(constructor_calls_import);
   RUN(calc_host_import_and_resources);
+  RUN(post_return_may_not_leave);
   RUN(nested_precomposed);
   RUN(handle_rules_and_encodings);
   RUN(import_errors);

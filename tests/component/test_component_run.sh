@@ -171,6 +171,13 @@ source = "front.embedded.wasm"
 [component.front-core.dependencies]
 "test:chain/stage" = { component = "middle-comp" }
 
+[component.logger]
+source = "logger.wasm"
+[component.post-leave]
+source = "post_leave.wasm"
+[component.post-leave.dependencies]
+log = { component = "logger" }
+
 [flow.main]
 [[flow.main.step]]
 name = "words"
