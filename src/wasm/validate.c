@@ -235,6 +235,21 @@ static uint8_t letter_type(char c) {
 static const uint8_t k_single_types[] = {T_I32,  T_I64,     T_F32,      T_F64,
                                          T_V128, T_FUNCREF, T_EXTERNREF};
 
+/* Returns a one-element list holding value type b, or NULL when b is not
+ * a value type. */
+static const uint8_t *single_type(uint8_t b) {
+  switch (b) {
+    case T_I32: return &k_single_types[0];
+    case T_I64: return &k_single_types[1];
+    case T_F32: return &k_single_types[2];
+    case T_F64: return &k_single_types[3];
+    case T_V128: return &k_single_types[4];
+    case T_FUNCREF: return &k_single_types[5];
+    case T_EXTERNREF: return &k_single_types[6];
+    default: return NULL;
+  }
+}
+
 /* ---- the validator state ---- */
 
 enum { F_BLOCK, F_LOOP, F_IF, F_ELSE, F_FUNC };
@@ -258,7 +273,6 @@ typedef struct {
   const bt_wasm_module_t *m;
   const uint8_t *base, *pos, *end; /* end: the current body's end */
   const uint8_t *op_at;            /* first byte of the instruction */
-  const char *op_name;             /* its name, for messages */
   uint32_t func;                   /* function index, for messages */
   baton_error_t *err;
   /* index spaces, imports first */
@@ -281,7 +295,8 @@ typedef struct {
 /* Records the first error at `at`: "offset 0x..: code section: function
  * N: <message>"; evaluates to false through vd_fail. */
 static void vd_fail_(vd_t *v, const uint8_t *at, baton_errno_t code,
-                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5), cold, noinline));
 static void vd_fail_(vd_t *v, const uint8_t *at, baton_errno_t code,
                      const char *fmt, ...) {
   if (v->err) return;
@@ -298,9 +313,24 @@ static void vd_fail_(vd_t *v, const uint8_t *at, baton_errno_t code,
   vd_fail((v), (v)->op_at, BATON_ENO_MEMORY, "out of memory")
 #define vd_invalid(v, ...) vd_fail((v), (v)->op_at, BATON_EINVALID, __VA_ARGS__)
 
+/* Returns the name of the instruction at v->op_at, for messages (decoded
+ * again only when a message needs it, so the hot loop stores nothing). */
+static const char *op_name(const vd_t *v) {
+  const uint8_t *p = v->op_at + 1;
+  uint64_t sub;
+  if (v->op_at >= v->end) return "end of function";
+  uint8_t op = *v->op_at;
+  if ((op == 0xfc || op == 0xfd) && bt_wasm_read_uleb(&p, v->end, 32, &sub)) {
+    if (op == 0xfc && sub < BT_ARRAY_LEN(k_fc_ops)) return k_fc_ops[sub].name;
+    if (op == 0xfd && sub < 256 && k_simd_ops[sub].name)
+      return k_simd_ops[sub].name;
+  }
+  return k_ops[op].name ? k_ops[op].name : "instruction";
+}
+
 /* Grows *p (elements of `size` bytes, capacity *cap) to hold at least
  * `need` elements, doubling. */
-static bool grow(vd_t *v, void **p, uint32_t *cap, uint64_t need,
+static __attribute__((noinline)) bool grow(vd_t *v, void **p, uint32_t *cap, uint64_t need,
                  size_t size) {
   if (need <= *cap) return true;
   uint64_t n = *cap ? *cap : 64;
@@ -316,29 +346,65 @@ static bool grow(vd_t *v, void **p, uint32_t *cap, uint64_t need,
 /* ---- immediates ---- */
 
 /* Records the error for a LEB128 at `at` that failed to decode. */
-static bool leb_fail(vd_t *v, const uint8_t *at, unsigned bits) {
+static __attribute__((cold, noinline)) void leb_fail_(vd_t *v,
+                                                       const uint8_t *at,
+                                                       unsigned bits) {
   unsigned maxbytes = (bits + 6) / 7;
   for (unsigned i = 0; i < maxbytes; i++) {
-    if (at + i >= v->end)
-      return vd_fail(v, at, BATON_EMALFORMED,
-                     "unexpected end of section or function");
-    if (!(at[i] & 0x80))
-      return vd_fail(v, at, BATON_EMALFORMED, "integer too large");
+    if (at + i >= v->end) {
+      vd_fail_(v, at, BATON_EMALFORMED,
+               "unexpected end of section or function");
+      return;
+    }
+    if (!(at[i] & 0x80)) {
+      vd_fail_(v, at, BATON_EMALFORMED, "integer too large");
+      return;
+    }
   }
-  return vd_fail(v, at, BATON_EMALFORMED,
-                 "integer representation too long");
+  vd_fail_(v, at, BATON_EMALFORMED, "integer representation too long");
 }
+#define leb_fail(...) (leb_fail_(__VA_ARGS__), false)
 
-/* Reads an unsigned LEB128 of 32 bits (fast path for one byte). */
-static bool rd_u32(vd_t *v, uint32_t *out) {
-  if (v->pos < v->end && *v->pos < 0x80) {
-    *out = *v->pos++;
+/* rd_u32 beyond one byte: two bytes inline, the shared decoder for the
+ * rest (and for errors). */
+static __attribute__((noinline)) bool rd_u32_slow(vd_t *v, uint32_t *out) {
+  const uint8_t *p = v->pos;
+  if (v->end - p >= 2 && p[1] < 0x80) {
+    *out = (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+    v->pos = p + 2;
     return true;
   }
-  const uint8_t *at = v->pos;
   uint64_t x;
-  if (!bt_wasm_read_uleb(&v->pos, v->end, 32, &x)) return leb_fail(v, at, 32);
+  if (!bt_wasm_read_uleb(&v->pos, v->end, 32, &x)) return leb_fail(v, p, 32);
   *out = (uint32_t)x;
+  return true;
+}
+
+/* Reads an unsigned LEB128 of 32 bits (one byte inline). */
+static inline bool rd_u32(vd_t *v, uint32_t *out) {
+  const uint8_t *p = v->pos;
+  if (p < v->end && *p < 0x80) {
+    *out = *p;
+    v->pos = p + 1;
+    return true;
+  }
+  return rd_u32_slow(v, out);
+}
+
+/* Skips a signed LEB128 of `bits` bits (32 or 64): inline while the bytes
+ * cannot overflow, the shared decoder for the last byte and errors. */
+static inline bool skip_sleb(vd_t *v, unsigned bits) {
+  const uint8_t *p = v->pos;
+  unsigned safe = (bits + 6) / 7 - 1; /* bytes whose payload always fits */
+  if ((size_t)(v->end - p) >= safe)
+    for (unsigned i = 0; i < safe; i++)
+      if (p[i] < 0x80) {
+        v->pos = p + i + 1;
+        return true;
+      }
+  int64_t x;
+  if (!bt_wasm_read_sleb(&v->pos, v->end, bits, &x))
+    return leb_fail(v, p, bits);
   return true;
 }
 
@@ -385,12 +451,12 @@ static bool rd_zero(vd_t *v) {
     return vd_fail(v, at, BATON_EMALFORMED,
                    "zero byte expected (%s memory index 0x%02x; multiple "
                    "memories are not supported)",
-                   v->op_name, b);
+                   op_name(v), b);
   return true;
 }
 
 /* Reads an index and checks it against `n`; "unknown <what> <i>". */
-static bool rd_index(vd_t *v, uint32_t n, const char *what, uint32_t *out) {
+static inline bool rd_index(vd_t *v, uint32_t n, const char *what, uint32_t *out) {
   if (!rd_u32(v, out)) return false;
   if (*out >= n)
     return vd_invalid(v, "unknown %s %u (%u defined)", what, *out, n);
@@ -399,20 +465,23 @@ static bool rd_index(vd_t *v, uint32_t n, const char *what, uint32_t *out) {
 
 /* ---- the operand and control stacks ---- */
 
-/* Pushes one operand type. */
+/* Pushes one operand type. The main loop keeps room for VALS_SLACK
+ * operands before each instruction, and no instruction pushes more than
+ * one with push() (lists go through push_types, which grows). */
+#define VALS_SLACK 4
 static inline bool push(vd_t *v, uint8_t t) {
-  if (v->nvals == v->vals_cap &&
-      !grow(v, (void **)&v->vals, &v->vals_cap, (uint64_t)v->nvals + 1, 1))
-    return false;
   v->vals[v->nvals++] = t;
   return true;
 }
 
 /* Records a type mismatch for the current instruction. */
-static bool mismatch(vd_t *v, uint8_t want, const char *got) {
-  return vd_invalid(v, "type mismatch: %s expects %s but got %s", v->op_name,
-                    want ? bt_wasm_valtype_name(want) : "a value", got);
+static __attribute__((cold, noinline)) void mismatch_(vd_t *v, uint8_t want,
+                                                       const char *got) {
+  vd_fail_(v, v->op_at, BATON_EINVALID,
+           "type mismatch: %s expects %s but got %s", op_name(v),
+           want ? bt_wasm_valtype_name(want) : "a value", got);
 }
+#define mismatch(...) (mismatch_(__VA_ARGS__), false)
 
 /* Pops one operand that must have type `want` (T_UNKNOWN: any) and stores
  * its type (T_UNKNOWN in unreachable code) in *got (may be NULL). */
@@ -440,7 +509,9 @@ static bool pop_types(vd_t *v, const uint8_t *ts, uint32_t n) {
 
 /* Pushes results of types ts[0..n). */
 static bool push_types(vd_t *v, const uint8_t *ts, uint32_t n) {
-  if (!grow(v, (void **)&v->vals, &v->vals_cap, (uint64_t)v->nvals + n, 1))
+  if (v->vals_cap - v->nvals < n + VALS_SLACK &&
+      !grow(v, (void **)&v->vals, &v->vals_cap,
+            (uint64_t)v->nvals + n + VALS_SLACK, 1))
     return false;
   if (n) memcpy(v->vals + v->nvals, ts, n);
   v->nvals += n;
@@ -449,7 +520,8 @@ static bool push_types(vd_t *v, const uint8_t *ts, uint32_t n) {
 
 /* Applies a fixed signature given as type letters. */
 static inline bool apply_sig(vd_t *v, const char *in, const char *out) {
-  size_t n = strlen(in);
+  size_t n = 0;
+  while (in[n]) n++;
   while (n-- > 0)
     if (!pop(v, letter_type(in[n]), NULL)) return false;
   for (; *out; out++)
@@ -461,7 +533,8 @@ static inline bool apply_sig(vd_t *v, const char *in, const char *out) {
 static bool push_ctrl(vd_t *v, uint8_t kind, const uint8_t *params,
                       uint32_t nparams, const uint8_t *results,
                       uint32_t nresults) {
-  if (!grow(v, (void **)&v->ctrls, &v->ctrls_cap, (uint64_t)v->nctrls + 1,
+  if (v->nctrls == v->ctrls_cap &&
+      !grow(v, (void **)&v->ctrls, &v->ctrls_cap, (uint64_t)v->nctrls + 1,
             sizeof *v->ctrls))
     return false;
   v->ctrls[v->nctrls++] = (frame_t){params,   results, nparams, nresults,
@@ -478,7 +551,7 @@ static bool check_frame_end(vd_t *v) {
     return vd_invalid(v,
                       "type mismatch: %s: %u value(s) left on the stack at "
                       "the end of the block",
-                      v->op_name, v->nvals - f->height);
+                      op_name(v), v->nvals - f->height);
   return true;
 }
 
@@ -539,12 +612,10 @@ static bool rd_blocktype(vd_t *v, const uint8_t **params, uint32_t *np,
   *np = *nr = 0;
   if (!rd_byte(v, &b)) return false;
   if (b == 0x40) return true;
-  for (size_t i = 0; i < sizeof k_single_types; i++)
-    if (k_single_types[i] == b) {
-      *results = &k_single_types[i];
-      *nr = 1;
-      return true;
-    }
+  if ((*results = single_type(b)) != NULL) {
+    *nr = 1;
+    return true;
+  }
   v->pos = at;
   int64_t idx;
   if (!rd_sleb(v, 33, &idx)) return false;
@@ -688,7 +759,7 @@ static bool op_parametric(vd_t *v, uint8_t op) {
     for (uint32_t i = 0; i < n; i++) {
       const uint8_t *tat = v->pos;
       if (!rd_byte(v, &want)) return false;
-      if (memchr(k_single_types, want, sizeof k_single_types) == NULL)
+      if (!single_type(want))
         return vd_fail(v, tat, BATON_EMALFORMED, "malformed value type 0x%02x",
                        want);
       if (v->err) return false;
@@ -746,7 +817,8 @@ static uint8_t addr_type(const vd_t *v) { return v->mem64 ? T_I64 : T_I32; }
 /* Checks that memory 0 exists. */
 static bool need_memory(vd_t *v) {
   if (v->nmemories == 0)
-    return vd_invalid(v, "unknown memory 0 (%s needs a memory)", v->op_name);
+    return vd_invalid(v, "unknown memory 0 (%s needs a memory)",
+                      op_name(v));
   return true;
 }
 
@@ -756,14 +828,19 @@ static bool rd_memarg(vd_t *v, unsigned natural) {
   uint32_t align;
   uint64_t offset;
   const uint8_t *at = v->pos;
-  if (!rd_u32(v, &align) || !rd_uleb(v, v->mem64 ? 64 : 32, &offset))
-    return false;
+  if (!rd_u32(v, &align)) return false;
+  if (v->mem64) {
+    if (!rd_uleb(v, 64, &offset)) return false;
+  } else {
+    uint32_t off32;
+    if (!rd_u32(v, &off32)) return false;
+  }
   if (!need_memory(v)) return false;
   if (align > natural)
     return vd_fail(v, at, BATON_EINVALID,
                    "alignment must not be larger than natural (%s: 2^%u > "
                    "%u bytes)",
-                   v->op_name, align, 1u << natural);
+                   op_name(v), align, 1u << natural);
   return true;
 }
 
@@ -778,15 +855,14 @@ static bool op_memory(vd_t *v, const opinfo_t *o) {
 /* memory.size, memory.grow, constants and reference instructions. */
 static bool op_misc(vd_t *v, uint8_t op) {
   uint32_t x;
-  int64_t c;
   uint8_t t;
   switch (op) {
     case 0x3f: case 0x40:
       if (!rd_zero(v) || !need_memory(v)) return false;
       if (op == 0x40 && !pop(v, addr_type(v), NULL)) return false;
       return push(v, addr_type(v));
-    case 0x41: return rd_sleb(v, 32, &c) && push(v, T_I32);
-    case 0x42: return rd_sleb(v, 64, &c) && push(v, T_I64);
+    case 0x41: return skip_sleb(v, 32) && push(v, T_I32);
+    case 0x42: return skip_sleb(v, 64) && push(v, T_I64);
     case 0x43: return rd_skip(v, 4) && push(v, T_F32);
     case 0x44: return rd_skip(v, 8) && push(v, T_F64);
     case 0xd0: {
@@ -844,7 +920,7 @@ static bool rd_data(vd_t *v) {
   if (!rd_u32(v, &x)) return false;
   if (!v->m->has_datacount && x < v->m->ndatas)
     return vd_fail(v, v->op_at, BATON_EMALFORMED,
-                   "data count section required (%s)", v->op_name);
+                   "data count section required (%s)", op_name(v));
   if (x >= (v->m->has_datacount ? v->m->datacount : v->m->ndatas))
     return vd_invalid(v, "unknown data segment %u (%u defined)", x,
                       v->m->has_datacount ? v->m->datacount : v->m->ndatas);
@@ -860,7 +936,6 @@ static bool op_fc(vd_t *v) {
     return vd_fail(v, v->op_at, BATON_EMALFORMED, "illegal opcode 0xfc %u",
                    sub);
   const opinfo_t *o = &k_fc_ops[sub];
-  v->op_name = o->name;
   uint8_t at = addr_type(v);
   switch (sub) {
     case 8:
@@ -906,7 +981,7 @@ static bool rd_lane(vd_t *v, unsigned lanes) {
   if (!rd_byte(v, &l)) return false;
   if (l >= lanes)
     return vd_fail(v, at, BATON_EINVALID,
-                   "invalid lane index %u (%s has %u lanes)", l, v->op_name,
+                   "invalid lane index %u (%s has %u lanes)", l, op_name(v),
                    lanes);
   return true;
 }
@@ -923,7 +998,6 @@ static bool op_simd(vd_t *v) {
   if (!s || s->imm == SIMD_ILLEGAL)
     return vd_fail(v, v->op_at, BATON_EMALFORMED, "illegal opcode 0xfd 0x%x",
                    sub);
-  v->op_name = s->name;
   bool mem = s->imm == SIMD_MEMARG || s->imm == SIMD_MEMARG_LANE;
   if (mem && !rd_memarg(v, s->align)) return false;
   if (s->imm == SIMD_MEMARG_LANE || s->imm == SIMD_LANE) {
@@ -947,7 +1021,6 @@ static bool op_simd(vd_t *v) {
 /* Validates one instruction whose opcode byte has been read. */
 static bool step(vd_t *v, uint8_t op) {
   const opinfo_t *o = &k_ops[op];
-  v->op_name = o->name;
   switch (o->kind) {
     case OK_SIMPLE: return apply_sig(v, o->in, o->out);
     case OK_LOAD: case OK_STORE: return op_memory(v, o);
@@ -1028,8 +1101,7 @@ static bool scan_instr(vd_t *v, uint8_t op, uint32_t *depth) {
   switch (op) {
     case 0x02: case 0x03: case 0x04:
       (*depth)++;
-      if (v->pos < v->end && (*v->pos == 0x40 ||
-          memchr(k_single_types, *v->pos, sizeof k_single_types))) {
+      if (v->pos < v->end && (*v->pos == 0x40 || single_type(*v->pos))) {
         v->pos++;
         return true;
       }
@@ -1047,7 +1119,7 @@ static bool scan_instr(vd_t *v, uint8_t op, uint32_t *depth) {
       if (!rd_u32(v, &n)) return false;
       for (uint32_t i = 0; i < n; i++) {
         if (!rd_byte(v, &b)) return false;
-        if (!memchr(k_single_types, b, sizeof k_single_types))
+        if (!single_type(b))
           return vd_fail(v, v->op_at, BATON_EMALFORMED, "malformed value type");
       }
       return true;
@@ -1132,7 +1204,6 @@ static bool read_locals(vd_t *v, const bt_wasm_functype_t *t) {
 /* Validates the function body [v->pos, v->end) of type t. */
 static bool validate_body(vd_t *v, const bt_wasm_functype_t *t) {
   v->op_at = v->pos;
-  v->op_name = "function";
   if (!read_locals(v, t)) return false;
   v->nvals = v->nctrls = 0;
   if (!push_ctrl(v, F_FUNC, NULL, 0, t->results, t->nresults)) return false;
@@ -1142,6 +1213,10 @@ static bool validate_body(vd_t *v, const bt_wasm_functype_t *t) {
                      "unexpected end of section or function (END opcode "
                      "expected)");
     v->op_at = v->pos;
+    if (v->vals_cap - v->nvals < VALS_SLACK &&
+        !grow(v, (void **)&v->vals, &v->vals_cap,
+              (uint64_t)v->nvals + VALS_SLACK, 1))
+      return false;
     if (!step(v, *v->pos++)) return false;
   }
   if (v->pos != v->end)
