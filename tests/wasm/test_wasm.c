@@ -1134,6 +1134,210 @@ TEST(data_segments) {
              HDR, 0x0b, 0x06, 0x01, 0x01, 0x07, 'a', 'b', 'c');
 }
 
+/* ---- function body validation ---- */
+
+/* Writes a module with one function of type () -> (result) (no result when
+ * result is 0) whose body has no locals and the instructions body[0..nb),
+ * with whole sections `extra` (ids 4..9 and 12, in order) between the
+ * function and code sections and `tail` (a data section) after the code.
+ * Stores the file offset of the first instruction in *at; returns the
+ * length. */
+static size_t func_module(uint8_t *out, uint8_t result, const uint8_t *extra,
+                          size_t ne, const uint8_t *tail, size_t nt,
+                          const uint8_t *body, size_t nb, size_t *at) {
+  static const uint8_t hdr[] = {HDR}, func[] = {0x03, 0x02, 0x01, 0x00};
+  const uint8_t type[] = {0x01, result ? 0x05 : 0x04, 0x01, 0x60,
+                          0x00, result ? 0x01 : 0x00, result};
+  size_t n = 0;
+  memcpy(out + n, hdr, sizeof hdr), n += sizeof hdr;
+  memcpy(out + n, type, result ? 7 : 6), n += result ? 7 : 6;
+  memcpy(out + n, func, sizeof func), n += sizeof func;
+  if (ne) memcpy(out + n, extra, ne), n += ne;
+  const uint8_t code[] = {0x0a, (uint8_t)(nb + 3), 0x01, (uint8_t)(nb + 1),
+                          0x00};
+  memcpy(out + n, code, sizeof code), n += sizeof code;
+  *at = n;
+  memcpy(out + n, body, nb), n += nb;
+  if (nt) memcpy(out + n, tail, nt), n += nt;
+  return n;
+}
+
+/* Builds a func_module and parses it: with sub NULL it must be valid;
+ * otherwise it must fail with `code` and a message containing
+ * "offset 0x<first instruction + delta>: code section: function 0: <sub>". */
+static void check_body_(int line, uint8_t result, const uint8_t *extra,
+                        size_t ne, const uint8_t *tail, size_t nt,
+                        const uint8_t *body, size_t nb, baton_errno_t code,
+                        size_t delta, const char *sub) {
+  uint8_t mod[512];
+  size_t at;
+  if (nb + ne + nt + 32 > sizeof mod || nb + 3 > 127)
+    T_FAIL_("line %d: test module too big", line);
+  size_t n = func_module(mod, result, extra, ne, tail, nt, body, nb, &at);
+  if (!sub) {
+    bt_wasm_module_free(expect_ok_(line, mod, n));
+    return;
+  }
+  char want[256];
+  snprintf(want, sizeof want, "offset 0x%zx: code section: function 0: %s",
+           at + delta, sub);
+  expect_err_(line, mod, n, code, want);
+}
+#define XS(a) a, sizeof a
+#define NO NULL, 0
+#define BODY_OK(result, extra, tail, ...)                                  \
+  do {                                                                     \
+    static const uint8_t b_[] = {__VA_ARGS__};                             \
+    check_body_(__LINE__, result, extra, tail, b_, sizeof b_, 0, 0, NULL); \
+  } while (0)
+#define BODY_ERR(code, delta, sub, result, extra, tail, ...)                \
+  do {                                                                      \
+    static const uint8_t b_[] = {__VA_ARGS__};                              \
+    check_body_(__LINE__, result, extra, tail, b_, sizeof b_, code, delta, \
+                sub);                                                       \
+  } while (0)
+
+#define I32 BT_WASM_I32
+#define FUNCREF BT_WASM_FUNCREF
+
+TEST(body_types) {
+  /* f64.const 0; i32.const 1; i32.add: the offset is i32.add's */
+  BODY_ERR(BATON_EINVALID, 11,
+           "type mismatch: i32.add expects i32 but got f64", I32, NO, NO,
+           0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0x41, 0x01, 0x6a, 0x0b);
+  BODY_ERR(BATON_EINVALID, 0, "type mismatch: end expects i32 but got nothing",
+           I32, NO, NO, 0x0b);
+  BODY_ERR(BATON_EINVALID, 2, "type mismatch: end: 1 value(s) left", 0, NO, NO,
+           0x41, 0x00, 0x0b);
+  BODY_OK(I32, NO, NO, 0x41, 0x01, 0x41, 0x02, 0x6a, 0x0b);
+  /* unreachable code: operands come from the unknown bottom type, but
+   * known ones still have to match */
+  BODY_OK(I32, NO, NO, 0x00, 0x6a, 0x0b);
+  BODY_ERR(BATON_EINVALID, 3, "type mismatch: i32.add expects i32 but got i64",
+           I32, NO, NO, 0x00, 0x42, 0x00, 0x6a, 0x0b);
+  /* if without else must leave its parameters ([] here) as results */
+  BODY_ERR(BATON_EINVALID, 6, "type mismatch: if without else", 0, NO, NO,
+           0x41, 0x01, 0x04, 0x7f, 0x41, 0x01, 0x0b, 0x1a, 0x0b);
+  /* select: untyped only on numbers/vectors; typed select on references */
+  BODY_ERR(BATON_EINVALID, 6, "type mismatch: select without a type", 0, NO,
+           NO, 0xd0, 0x70, 0xd0, 0x70, 0x41, 0x00, 0x1b, 0x1a, 0x0b);
+  BODY_OK(0, NO, NO, 0xd0, 0x70, 0xd0, 0x70, 0x41, 0x00, 0x1c, 0x01, 0x70,
+          0x1a, 0x0b);
+}
+
+TEST(body_control) {
+  /* br 2 inside one block: only labels 0 and 1 exist */
+  BODY_ERR(BATON_EINVALID, 2, "unknown label 2", 0, NO, NO, 0x02, 0x40, 0x0c,
+           0x02, 0x0b, 0x0b);
+  /* br 1 from a block to the function label carries the i32 result */
+  BODY_OK(I32, NO, NO, 0x02, 0x40, 0x41, 0x01, 0x0c, 0x01, 0x0b, 0x00, 0x0b);
+  /* br_table: every label must carry as many values as the default */
+  BODY_ERR(BATON_EINVALID, 6, "type mismatch: br_table labels carry", 0, NO,
+           NO, 0x02, 0x7f, 0x41, 0x00, 0x41, 0x00, 0x0e, 0x01, 0x00, 0x01,
+           0x0b, 0x1a, 0x0b);
+  BODY_OK(0, NO, NO, 0x02, 0x7f, 0x41, 0x00, 0x41, 0x00, 0x0e, 0x01, 0x00,
+          0x00, 0x0b, 0x1a, 0x0b);
+  /* the function's own end is missing (the body's last byte closes the
+   * block) */
+  BODY_ERR(BATON_EMALFORMED, 3,
+           "unexpected end of section or function (END opcode expected)", 0,
+           NO, NO, 0x02, 0x40,
+           0x0b);
+  /* tail calls are a proposal baton does not run */
+  BODY_ERR(BATON_EUNSUPPORTED, 0, "return_call (opcode 0x12)", 0, NO, NO,
+           0x12, 0x00, 0x0b);
+  /* a decoding error later in the code wins over an earlier type error,
+   * as in the spec (decoding precedes validation) */
+  BODY_ERR(BATON_EMALFORMED, 1, "illegal opcode 0xff", 0, NO, NO, 0x6a, 0xff,
+           0x0b);
+}
+
+TEST(body_references) {
+  static const uint8_t export_f[] = {0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00};
+  static const uint8_t elem_declare[] = {0x09, 0x05, 0x01, 0x03,
+                                         0x00, 0x01, 0x00};
+  static const uint8_t global_ref[] = {0x06, 0x06, 0x01, 0x70,
+                                       0x00, 0xd2, 0x00, 0x0b};
+  static const uint8_t extern_table[] = {0x04, 0x04, 0x01, 0x6f, 0x00, 0x00};
+  /* ref.func needs the function declared: in an element segment, an export
+   * or a global initializer */
+  BODY_ERR(BATON_EINVALID, 0, "undeclared function reference: ref.func 0",
+           FUNCREF, NO, NO, 0xd2, 0x00, 0x0b);
+  BODY_OK(FUNCREF, XS(export_f), NO, 0xd2, 0x00, 0x0b);
+  BODY_OK(FUNCREF, XS(elem_declare), NO, 0xd2, 0x00, 0x0b);
+  BODY_OK(FUNCREF, XS(global_ref), NO, 0xd2, 0x00, 0x0b);
+  /* call_indirect needs a funcref table */
+  BODY_ERR(BATON_EINVALID, 2,
+           "type mismatch: call_indirect on table 0 of externref", 0,
+           XS(extern_table), NO, 0x41, 0x00, 0x11, 0x00, 0x00, 0x0b);
+  /* locals and globals */
+  BODY_ERR(BATON_EINVALID, 0, "unknown local 0 (0 defined)", 0, NO, NO, 0x20,
+           0x00, 0x1a, 0x0b);
+  static const uint8_t const_global[] = {0x06, 0x06, 0x01, 0x7f,
+                                         0x00, 0x41, 0x00, 0x0b};
+  BODY_ERR(BATON_EINVALID, 2, "global is immutable", 0, XS(const_global), NO,
+           0x41, 0x01, 0x24, 0x00, 0x0b);
+  BODY_OK(I32, XS(const_global), NO, 0x23, 0x00, 0x0b);
+}
+
+TEST(body_memory_and_simd) {
+  static const uint8_t memory[] = {0x05, 0x03, 0x01, 0x00, 0x01};
+  static const uint8_t memory_dc1[] = {0x05, 0x03, 0x01, 0x00, 0x01,
+                                       0x0c, 0x01, 0x01};
+  static const uint8_t memory_dc0[] = {0x05, 0x03, 0x01, 0x00, 0x01,
+                                       0x0c, 0x01, 0x00};
+  static const uint8_t passive_data[] = {0x0b, 0x04, 0x01, 0x01, 0x01, 'x'};
+  /* the offset is the memarg's */
+  BODY_ERR(BATON_EINVALID, 3,
+           "alignment must not be larger than natural (i32.load: 2^3 > 4 "
+           "bytes)",
+           0, XS(memory), NO, 0x41, 0x00, 0x28, 0x03, 0x00, 0x1a, 0x0b);
+  BODY_OK(0, XS(memory), NO, 0x41, 0x00, 0x28, 0x02, 0x00, 0x1a, 0x0b);
+  BODY_ERR(BATON_EINVALID, 2, "unknown memory 0", 0, NO, NO, 0x41, 0x00, 0x28,
+           0x02, 0x00, 0x1a, 0x0b);
+  /* memory.init needs the data count section (malformed without it) */
+  BODY_ERR(BATON_EMALFORMED, 6, "data count section required", 0, XS(memory),
+           XS(passive_data), 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x08,
+           0x00, 0x00, 0x0b);
+  BODY_OK(0, XS(memory_dc1), XS(passive_data), 0x41, 0x00, 0x41, 0x00, 0x41,
+          0x00, 0xfc, 0x08, 0x00, 0x00, 0x0b);
+  BODY_ERR(BATON_EINVALID, 0, "unknown data segment 0 (0 defined)", 0,
+           XS(memory_dc0), NO, 0xfc, 0x09, 0x00, 0x0b);
+  /* SIMD: lane indices below the lane count (i8x16: 16) */
+  BODY_ERR(BATON_EINVALID, 20,
+           "invalid lane index 16 (i8x16.extract_lane_s has 16 lanes)", I32,
+           NO, NO, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           0xfd, 0x15, 0x10, 0x0b);
+  BODY_OK(I32, NO, NO, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+          0, 0, 0xfd, 0x15, 0x0f, 0x0b);
+  BODY_ERR(BATON_EINVALID, 2,
+           "type mismatch: i8x16.extract_lane_s expects v128 but got i32", I32,
+           NO, NO, 0x41, 0x00, 0xfd, 0x15, 0x00, 0x0b);
+}
+
+TEST(extended_const) {
+  /* i32.add, i32.mul in a global; i64.sub in a global; i32.sub in a data
+   * offset; i32.add in an element offset (the function's body is valid) */
+  static const uint8_t globals[] = {
+      0x06, 0x14, 0x02,
+      0x7f, 0x00, 0x41, 0x01, 0x41, 0x02, 0x41, 0x03, 0x6c, 0x6a, 0x0b,
+      0x7e, 0x00, 0x42, 0x05, 0x42, 0x02, 0x7d, 0x0b};
+  BODY_OK(0, XS(globals), NO, 0x0b);
+  static const uint8_t memory[] = {0x05, 0x03, 0x01, 0x00, 0x01};
+  static const uint8_t data[] = {0x0b, 0x0a, 0x01, 0x00, 0x41, 0x10,
+                                 0x41, 0x04, 0x6b, 0x0b, 0x01, 'x'};
+  BODY_OK(0, XS(memory), XS(data), 0x0b);
+  static const uint8_t table_elem[] = {0x04, 0x04, 0x01, 0x70, 0x00, 0x01,
+                                       0x09, 0x0a, 0x01, 0x00, 0x41, 0x00,
+                                       0x41, 0x01, 0x6a, 0x0b, 0x01, 0x00};
+  BODY_OK(0, XS(table_elem), NO, 0x0b);
+  /* the element's function is declared for ref.func too */
+  BODY_OK(FUNCREF, XS(table_elem), NO, 0xd2, 0x00, 0x0b);
+}
+
+#undef I32
+#undef FUNCREF
+
 /* ---- helpers ---- */
 
 TEST(type_strings) {
@@ -1249,6 +1453,11 @@ int main(void) {
   RUN(start);
   RUN(element_segments);
   RUN(data_segments);
+  RUN(body_types);
+  RUN(body_control);
+  RUN(body_references);
+  RUN(body_memory_and_simd);
+  RUN(extended_const);
   RUN(type_strings);
   RUN(alloc_failures);
   TEST_MAIN_END();
