@@ -17,6 +17,7 @@
 #include "app/internal.h"
 #include "component/component.h"
 #include "component/instance.h"
+#include "engine/internal.h"
 #include "value/value.h"
 
 bt_comp_t *bt_app_comp(baton_app_t *app, const char *name) {
@@ -306,12 +307,15 @@ baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker) {
   return err;
 }
 
+/* Loads a component without compiling anything: the module or component
+ * is parsed, its world found and its exports checked against it, and a
+ * core module's imports are resolved against its linker (the pre). */
 static baton_error_t *load_component(baton_app_t *app, bt_comp_t *c) {
   baton_error_t *err;
   if (bt_appc_is_component_file(c->m->source.text)) {
     err = bt_appc_load(app, c); /* a real component (comp_component.c) */
   } else {
-    err = baton_module_new_file(app->engine, c->m->source.text, &c->module);
+    err = bt_module_parse_file(app->engine, c->m->source.text, &c->module);
     if (!err) err = load_world(c);
     if (!err) err = baton_linker_new(app->engine, &c->linker);
     if (!err) err = bt_app_define_host(c, c->linker);
@@ -367,8 +371,16 @@ baton_error_t *baton_app_load(baton_engine_t *engine, const char *path, const ba
     app->ncomps = i + 1;
     err = load_component(app, c);
   }
+  /* Every import and export of every component is checked, and the flows
+   * are type-checked, before anything is compiled: a component that cannot
+   * run is reported without paying for its compilation. */
   if (!err) err = bt_appc_check_deps(app);
   if (!err) err = bt_app_build_flows(app);
+  for (size_t i = 0; !err && i < app->ncomps; i++) {
+    bt_comp_t *c = &app->comps[i];
+    err = c->ccomp ? bt_ccomp_compile(c->ccomp) : bt_module_compile(c->module);
+    if (err) err = baton_error_wrap(err, BT_POS_FMT ": component `%s`", BT_POS_ARGS(c->m->pos), c->m->name);
+  }
   if (err) {
     baton_app_delete(app);
     return err;

@@ -51,7 +51,7 @@ bool bt_appc_is_component_file(const char *path) {
 }
 
 baton_error_t *bt_appc_load(baton_app_t *app, bt_comp_t *c) {
-  baton_error_t *err = bt_ccomp_new_file(app->engine, c->m->source.text, &c->ccomp);
+  baton_error_t *err = bt_ccomp_parse_file(app->engine, c->m->source.text, &c->ccomp);
   if (!err) err = bt_ccomp_world(c->ccomp, &c->world);
   if (!err && c->m->wit.text)
     err = baton_error_new(BATON_EINVALID, "`wit` is only for core modules; %s is a component, whose world "
@@ -180,6 +180,10 @@ static baton_error_t *check_import(baton_app_t *app, bt_comp_t *x, const bt_wit_
     if (!x->ccomp || it->kind == BT_WIT_ITEM_TYPE) return NULL; /* core modules: WASI, config, ... */
     if (bt_wasi2_provides(it->name)) return NULL;                /* WASI 0.2, from the host */
     if (bt_app_is_config(x, it)) return check_config(x, it);     /* config, as for core modules */
+    if (bt_wasi2_is_wasi(it->name))
+      return baton_error_new(BATON_ELINK, "component `%s` imports `%s`, which neither baton (it implements WASI "
+                             "0.2.x cli, io, clocks, random and filesystem) nor a dependency provides",
+                             x->m->name, it->name);
     return baton_error_new(BATON_ELINK, "component `%s` imports `%s`, which no dependency provides (add "
                            "[component.%s.dependencies] \"%s\" = { component = \"...\" })",
                            x->m->name, it->name, x->m->name, it->name);
@@ -213,11 +217,45 @@ static baton_error_t *check_import(baton_app_t *app, bt_comp_t *x, const bt_wit_
   return NULL;
 }
 
+/* Stands in for a dependency's function in check_core_imports. */
+static baton_trap_t *unlinked(void *env, baton_instance_t *caller, const baton_value_t *args, size_t nargs,
+                              baton_value_t *result) {
+  return baton_trap_new(BATON_TRAP_HOST, "not linked");
+}
+
+/* A core module with dependencies gets a linker per instance; at load its
+ * imports are resolved against the host functions plus a stand-in for each
+ * function its dependencies cover, so an import nothing provides is found
+ * before the module is compiled. */
+static baton_error_t *check_core_imports(bt_comp_t *c) {
+  baton_linker_t *l = NULL;
+  baton_instance_pre_t *pre = NULL;
+  baton_error_t *err = baton_linker_new(c->app->engine, &l);
+  if (!err) err = bt_app_define_host(c, l);
+  for (size_t i = 0; !err && i < c->world->import_count; i++) {
+    const bt_wit_world_item_t *it = &c->world->imports[i];
+    if (!dep_for(c->m, it->name) || it->kind == BT_WIT_ITEM_TYPE) continue;
+    char module[512];
+    bt_abi_import_module(it, module, sizeof module);
+    if (it->kind == BT_WIT_ITEM_FUNCTION) err = bt_abi_define_import(l, module, it->function, unlinked, NULL, NULL);
+    for (size_t k = 0; !err && it->kind == BT_WIT_ITEM_INTERFACE && k < it->interface->function_count; k++)
+      err = bt_abi_define_import(l, module, it->interface->functions[k], unlinked, NULL, NULL);
+  }
+  if (!err) err = baton_instance_pre_new(l, c->module, &pre);
+  baton_instance_pre_delete(pre);
+  baton_linker_delete(l);
+  return err ? baton_error_wrap(err, BT_POS_FMT ": component `%s`", BT_POS_ARGS(c->m->pos), c->m->name) : NULL;
+}
+
 baton_error_t *bt_appc_check_deps(baton_app_t *app) {
   for (size_t i = 0; i < app->ncomps; i++) {
     bt_comp_t *x = &app->comps[i];
     for (size_t k = 0; k < x->world->import_count; k++) {
       baton_error_t *err = check_import(app, x, &x->world->imports[k]);
+      if (err) return err;
+    }
+    if (!x->ccomp && x->m->ndeps) {
+      baton_error_t *err = check_core_imports(x);
       if (err) return err;
     }
     /* A dependency that covers nothing is a mistake worth reporting. */

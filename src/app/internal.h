@@ -96,10 +96,15 @@ struct bt_cstore;
 
 /* Whether the file is a component binary (not a core module). */
 BT_HIDDEN bool bt_appc_is_component_file(const char *path);
-/* Compiles a component source and sets c->ccomp and c->world. */
+/* Parses a component source (compiling nothing: the app compiles once
+ * every check passed) and sets c->ccomp and c->world. */
 BT_HIDDEN baton_error_t *bt_appc_load(baton_app_t *app, bt_comp_t *c);
 /* Checks every component's imports against its dependencies' exports
- * (after all components are loaded). Errors name both components. */
+ * (after all components are loaded, before anything is compiled): every
+ * import of a component must be served (dependency, WASI 0.2, config), and
+ * every import of a core module with dependencies must resolve against its
+ * host functions and the functions its dependencies cover. Errors name both
+ * components. */
 BT_HIDDEN baton_error_t *bt_appc_check_deps(baton_app_t *app);
 /* Instantiates c and, first, one instance of each component it depends on
  * (recursively). store may be NULL (a new one). Caller releases. */

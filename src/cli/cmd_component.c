@@ -43,6 +43,20 @@ static void list_exports(bt_cinstance_t *inst) {
   }
 }
 
+/* Checks, before anything is compiled, that every import of the root can
+ * be satisfied: `(eq T)` type imports by their definition, the rest by the
+ * WASI 0.2 host (bt_wasi2_check). */
+static baton_error_t *check_imports(const bt_ccomp_t *comp, const char *file) {
+  const bt_component_t *c = bt_ccomp_component(comp);
+  for (uint32_t i = 0; i < c->nimports; i++) {
+    const bt_cextern_t *imp = &c->imports[i];
+    if (imp->sort == BT_CSORT_TYPE && imp->type && imp->type->kind == BT_CT_ALIAS) continue;
+    baton_error_t *err = bt_wasi2_check(imp);
+    if (err) return baton_error_wrap(err, "%s", file);
+  }
+  return NULL;
+}
+
 int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64_t timeout, uint64_t max_mem) {
   baton_engine_t *engine = NULL;
   bt_ccomp_t *comp = NULL;
@@ -56,7 +70,11 @@ int cmd_call_component(const char *file, int npos, char **pos, bool json, uint64
   const char *export_name = npos >= 2 ? pos[1] : NULL;
   char run_name[256];
   baton_error_t *err = baton_engine_new(NULL, &engine);
-  if (!err) err = bt_ccomp_new_file(engine, file, &comp);
+  /* Parse and check the imports first: a component whose imports cannot be
+   * satisfied is refused before its core modules are compiled. */
+  if (!err) err = bt_ccomp_parse_file(engine, file, &comp);
+  if (!err) err = check_imports(comp, file);
+  if (!err) err = bt_ccomp_compile(comp);
   const char *gargv[] = {file};
   baton_wasi_config_t wc = {.argv = gargv, .argc = 1, .inherit_stdin = 1};
   cli_call_dirs(&wc.preopens, &wc.npreopens);

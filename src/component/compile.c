@@ -275,6 +275,15 @@ static const char *canon_name(const bt_component_t *comp, const bt_cdef_t *d, ch
   } else if (src->kind == BT_CDEF_IMPORT && src->u.ext.ext) {
     snprintf(buf, n, "%s", src->u.ext.ext->name);
   }
+  /* A lifted function is better known by the name it is exported under. */
+  for (uint32_t i = 0; d->u.canon.kind == BT_CCANON_LIFT && i < comp->ndefs; i++) {
+    const bt_cdef_t *e = &comp->defs[i];
+    if (e->kind == BT_CDEF_EXPORT && e->u.ext.ext && e->u.ext.item.sort == BT_CSORT_FUNC &&
+        e->u.ext.item.index == d->index) {
+      snprintf(buf, n, "%s", e->u.ext.ext->name);
+      break;
+    }
+  }
   return buf;
 }
 
@@ -515,8 +524,8 @@ void bt_ccomp_free(bt_ccomp_t *c) {
   bt_free(c);
 }
 
-baton_error_t *bt_ccomp_new(baton_engine_t *engine, const uint8_t *bytes, size_t len, const char *name,
-                            bt_ccomp_t **out) {
+baton_error_t *bt_ccomp_parse(baton_engine_t *engine, const uint8_t *bytes, size_t len, const char *name,
+                              bt_ccomp_t **out) {
   *out = NULL;
   /* The ccomp is followed by the arena holding the adapter-module plans. */
   bt_ccomp_t *c = bt_calloc(1, sizeof *c + sizeof(cr_arena));
@@ -537,7 +546,6 @@ baton_error_t *bt_ccomp_new(baton_engine_t *engine, const uint8_t *bytes, size_t
   if (!err) err = walk(&b, c->comp);
   if (!err && !index_defs(c)) err = baton_error_new(BATON_ENO_MEMORY, "out of memory");
   if (!err) mark_deferred(c, c->comp);
-  if (!err) err = compile_modules(c);
   if (err) {
     bt_ccomp_free(c);
     return err;
@@ -546,7 +554,28 @@ baton_error_t *bt_ccomp_new(baton_engine_t *engine, const uint8_t *bytes, size_t
   return NULL;
 }
 
-baton_error_t *bt_ccomp_new_file(baton_engine_t *engine, const char *path, bt_ccomp_t **out) {
+baton_error_t *bt_ccomp_compile(bt_ccomp_t *c) {
+  if (c->compiled) return NULL;
+  baton_error_t *err = compile_modules(c);
+  if (!err) c->compiled = true;
+  return err;
+}
+
+bool bt_ccomp_is_compiled(const bt_ccomp_t *c) { return c->compiled; }
+
+baton_error_t *bt_ccomp_new(baton_engine_t *engine, const uint8_t *bytes, size_t len, const char *name,
+                            bt_ccomp_t **out) {
+  baton_error_t *err = bt_ccomp_parse(engine, bytes, len, name, out);
+  if (!err) err = bt_ccomp_compile(*out);
+  if (err && *out) {
+    bt_ccomp_free(*out);
+    *out = NULL;
+  }
+  return err;
+}
+
+/* Reads the file and parses (compile: and compiles) it. */
+static baton_error_t *ccomp_from_file(baton_engine_t *engine, const char *path, bool compile, bt_ccomp_t **out) {
   *out = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) return baton_error_new(BATON_EIO, "cannot open %s", path);
@@ -561,9 +590,18 @@ baton_error_t *bt_ccomp_new_file(baton_engine_t *engine, const char *path, bt_cc
     return n < 0 ? baton_error_new(BATON_EIO, "cannot read %s", path)
                  : baton_error_new(buf ? BATON_EIO : BATON_ENO_MEMORY, "cannot read %s", path);
   }
-  baton_error_t *err = bt_ccomp_new(engine, buf, (size_t)n, path, out);
+  baton_error_t *err = compile ? bt_ccomp_new(engine, buf, (size_t)n, path, out)
+                               : bt_ccomp_parse(engine, buf, (size_t)n, path, out);
   bt_free(buf);
   return err;
+}
+
+baton_error_t *bt_ccomp_new_file(baton_engine_t *engine, const char *path, bt_ccomp_t **out) {
+  return ccomp_from_file(engine, path, true, out);
+}
+
+baton_error_t *bt_ccomp_parse_file(baton_engine_t *engine, const char *path, bt_ccomp_t **out) {
+  return ccomp_from_file(engine, path, false, out);
 }
 
 static size_t def_slot(const bt_cdef_t *d, size_t cap) {

@@ -85,6 +85,17 @@ BT_HIDDEN baton_error_t *bt_ccomp_new(baton_engine_t *engine, const uint8_t *byt
 /* Reads the file and calls bt_ccomp_new (name: the path). */
 BT_HIDDEN baton_error_t *bt_ccomp_new_file(baton_engine_t *engine, const char *path,
                                            bt_ccomp_t **out);
+/* bt_ccomp_new without compiling: the component is parsed and validated,
+ * its adapters recognised and its canon types converted, so that its
+ * imports and exports (bt_ccomp_component, bt_ccomp_world) can be checked
+ * before anything is compiled. bt_ccomp_compile then compiles its core
+ * modules (a no-op the second time); bt_cinstance_new refuses a component
+ * that is not compiled. */
+BT_HIDDEN baton_error_t *bt_ccomp_parse(baton_engine_t *engine, const uint8_t *bytes, size_t len,
+                                        const char *name, bt_ccomp_t **out);
+BT_HIDDEN baton_error_t *bt_ccomp_parse_file(baton_engine_t *engine, const char *path, bt_ccomp_t **out);
+BT_HIDDEN baton_error_t *bt_ccomp_compile(bt_ccomp_t *comp);
+BT_HIDDEN bool bt_ccomp_is_compiled(const bt_ccomp_t *comp);
 BT_HIDDEN void bt_ccomp_free(bt_ccomp_t *comp);
 
 /* The parsed root component (borrowed). */

@@ -815,6 +815,9 @@ baton_error_t *bt_cinstance_new(bt_ccomp_t *comp, const bt_cresolver_t *resolver
                                 baton_trap_t **trap) {
   *out = NULL;
   *trap = NULL;
+  if (!comp->compiled)
+    return baton_error_new(BATON_ESTATE, "%s: the component is parsed but not compiled (bt_ccomp_compile)",
+                           comp->name);
   bt_cinstance_t *r = bt_calloc(1, sizeof *r);
   if (!r) return OOM();
   r->comp = comp;

@@ -99,6 +99,7 @@ struct bt_ccomp {
   cr_canon *canons;
   uint32_t ncanons;
   uint32_t ncompiled, nemulated;
+  bool compiled; /* compile_modules ran (bt_ccomp_compile) */
   /* def pointer -> its cr_module or cr_canon (open addressing) */
   const bt_cdef_t **dkeys;
   void **dvals;

@@ -54,7 +54,8 @@ static void fill_type(baton_functype_t *out, const bt_wasm_functype_t *ft,
   *pool = p + ft->nparams + ft->nresults;
 }
 
-/* Builds the export and import tables once the glue is loaded. */
+/* Builds the export and import tables from the parsed module (no compiled
+ * code needed: the thunks are bound by bind_glue). */
 static baton_error_t *index_module(baton_module_t *m) {
   const bt_wasm_module_t *w = m->wasm;
   size_t nkinds = 0;
@@ -70,9 +71,6 @@ static baton_error_t *index_module(baton_module_t *m) {
     const bt_wasm_functype_t *ft = &w->types[w->imports[i].u.func_type];
     nkinds += ft->nparams + ft->nresults;
   }
-  if (nfx != m->glue->nexports)
-    return baton_error_new(BATON_ECOMPILE, "compiled module has %u exports, expected %u",
-                           m->glue->nexports, nfx);
   m->kind_pool = bt_calloc(nkinds + 1, sizeof *m->kind_pool);
   m->func_names = bt_calloc(nfx + 1, sizeof *m->func_names);
   m->func_types = bt_calloc(nfx + 1, sizeof *m->func_types);
@@ -84,11 +82,7 @@ static baton_error_t *index_module(baton_module_t *m) {
   nfx = 0;
   for (uint32_t i = 0; i < w->nexports; i++) {
     if (w->exports[i].kind != BT_WASM_EXTERN_FUNC) continue;
-    if (strcmp(m->glue->exports[nfx].name, w->exports[i].name) != 0)
-      return baton_error_new(BATON_ECOMPILE, "compiled module export %u is \"%s\", expected \"%s\"",
-                             nfx, m->glue->exports[nfx].name, w->exports[i].name);
     m->func_names[nfx] = w->exports[i].name;
-    m->func_thunks[nfx] = m->glue->exports[nfx].thunk;
     fill_type(&m->func_types[nfx], bt_wasm_func_type(w, w->exports[i].index), &pool);
     if (strcmp(w->exports[i].name, "_initialize") == 0 && m->func_types[nfx].nparams == 0 &&
         m->func_types[nfx].nresults == 0) {
@@ -101,6 +95,21 @@ static baton_error_t *index_module(baton_module_t *m) {
   for (uint32_t i = 0; i < w->nimports; i++)
     if (w->imports[i].kind == BT_WASM_EXTERN_FUNC)
       fill_type(&m->import_types[i], &w->types[w->imports[i].u.func_type], &pool);
+  return NULL;
+}
+
+/* Checks the loaded glue's exports against the module's and binds the
+ * thunks. */
+static baton_error_t *bind_glue(baton_module_t *m) {
+  if (m->nfuncs != m->glue->nexports)
+    return baton_error_new(BATON_ECOMPILE, "compiled module has %u exports, expected %u",
+                           m->glue->nexports, m->nfuncs);
+  for (uint32_t k = 0; k < m->nfuncs; k++) {
+    if (strcmp(m->glue->exports[k].name, m->func_names[k]) != 0)
+      return baton_error_new(BATON_ECOMPILE, "compiled module export %u is \"%s\", expected \"%s\"",
+                             k, m->glue->exports[k].name, m->func_names[k]);
+    m->func_thunks[k] = m->glue->exports[k].thunk;
+  }
   return NULL;
 }
 
@@ -120,15 +129,15 @@ static baton_error_t *load_object(baton_module_t *m) {
   return NULL;
 }
 
-baton_error_t *baton_module_new(baton_engine_t *engine, const uint8_t *bytes,
-                                size_t len, const char *name, baton_module_t **out) {
+baton_error_t *bt_module_parse(baton_engine_t *engine, const uint8_t *bytes, size_t len, const char *name,
+                               baton_module_t **out) {
   *out = NULL;
   baton_module_t *m = bt_calloc(1, sizeof *m);
   if (!m) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
   atomic_init(&m->refs, 1);
   m->engine = engine;
   m->name = bt_strdup(name ? name : "module");
-  m->bytes = bt_malloc(len);
+  m->bytes = bt_malloc(len ? len : 1);
   if (!m->name || !m->bytes) {
     baton_module_delete(m);
     return baton_error_new(BATON_ENO_MEMORY, "out of memory");
@@ -137,8 +146,6 @@ baton_error_t *baton_module_new(baton_engine_t *engine, const uint8_t *bytes,
   m->len = len;
   baton_error_t *err = bt_wasm_parse(m->bytes, m->len, &m->wasm);
   if (!err) err = bt_glue_check(m->wasm);
-  if (!err) err = bt_aot_compile(engine, m);
-  if (!err) err = load_object(m);
   if (!err) err = index_module(m);
   if (err) {
     baton_module_delete(m);
@@ -148,8 +155,34 @@ baton_error_t *baton_module_new(baton_engine_t *engine, const uint8_t *bytes,
   return NULL;
 }
 
-baton_error_t *baton_module_new_file(baton_engine_t *engine, const char *path,
-                                     baton_module_t **out) {
+baton_error_t *bt_module_compile(baton_module_t *m) {
+  if (m->glue) return NULL;
+  baton_error_t *err = bt_aot_compile(m->engine, m);
+  if (!err) err = load_object(m);
+  if (!err) err = bind_glue(m);
+  if (err) {
+    if (m->dl) dlclose(m->dl);
+    m->dl = NULL;
+    m->glue = NULL;
+    return baton_error_wrap(err, "%s", m->name);
+  }
+  return NULL;
+}
+
+baton_error_t *baton_module_new(baton_engine_t *engine, const uint8_t *bytes,
+                                size_t len, const char *name, baton_module_t **out) {
+  baton_error_t *err = bt_module_parse(engine, bytes, len, name, out);
+  if (!err) err = bt_module_compile(*out);
+  if (err && *out) {
+    baton_module_delete(*out);
+    *out = NULL;
+  }
+  return err;
+}
+
+/* Reads and parses (compile: and compiles) the module at path. */
+static baton_error_t *module_from_file(baton_engine_t *engine, const char *path, bool compile,
+                                       baton_module_t **out) {
   *out = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) return baton_error_new(BATON_EIO, "%s: %s", path, strerror(errno));
@@ -176,9 +209,19 @@ baton_error_t *baton_module_new_file(baton_engine_t *engine, const char *path,
     bt_free(buf);
     return baton_error_new(BATON_EIO, "%s: read error", path);
   }
-  baton_error_t *err = baton_module_new(engine, buf, len, path, out);
+  baton_error_t *err = compile ? baton_module_new(engine, buf, len, path, out)
+                               : bt_module_parse(engine, buf, len, path, out);
   bt_free(buf);
   return err;
+}
+
+baton_error_t *baton_module_new_file(baton_engine_t *engine, const char *path,
+                                     baton_module_t **out) {
+  return module_from_file(engine, path, true, out);
+}
+
+baton_error_t *bt_module_parse_file(baton_engine_t *engine, const char *path, baton_module_t **out) {
+  return module_from_file(engine, path, false, out);
 }
 
 size_t baton_module_import_count(const baton_module_t *m) { return m->wasm->nimports; }

@@ -244,6 +244,21 @@ static bool known_iface(const char *iface) {
 
 bool bt_wasi2_is_wasi(const char *name) { return strncmp(name, "wasi:", 5) == 0; }
 
+baton_error_t *bt_wasi2_check(const bt_cextern_t *imp) {
+  if (imp->sort == BT_CSORT_TYPE && !bt_wasi2_is_wasi(imp->name)) return NULL;
+  char iface[128];
+  if (!parse_name(imp->name, iface, sizeof iface) || !known_iface(iface)) {
+    if (bt_wasi2_is_wasi(imp->name))
+      return baton_error_new(BATON_ELINK, "import `%s` is not provided: baton implements WASI 0.2.x cli, io, "
+                             "clocks, random and filesystem (types, preopens) interfaces", imp->name);
+    return baton_error_new(BATON_ELINK, "import `%s` is not provided (only WASI 0.2 imports are)", imp->name);
+  }
+  if (imp->sort != BT_CSORT_INSTANCE)
+    return baton_error_new(BATON_ELINK, "import `%s`: a %s; WASI interfaces are instances", imp->name,
+                           bt_csort_name(imp->sort));
+  return NULL;
+}
+
 bool bt_wasi2_provides(const char *name) {
   char iface[128];
   return parse_name(name, iface, sizeof iface) && known_iface(iface);
@@ -1332,12 +1347,9 @@ baton_error_t *bt_wasi2_resolve(void *env, bt_cinstance_t *inst, const bt_cexter
    * defines): any resource type satisfies it, so the instance gets a fresh
    * host resource type (out->p left NULL). */
   if (imp->sort == BT_CSORT_TYPE && !bt_wasi2_is_wasi(imp->name)) return NULL;
-  if (!parse_name(imp->name, iface, sizeof iface) || !known_iface(iface)) {
-    if (bt_wasi2_is_wasi(imp->name))
-      return baton_error_new(BATON_ELINK, "import `%s` is not provided: baton implements WASI 0.2.x cli, io, "
-                             "clocks, random and filesystem (types, preopens) interfaces", imp->name);
-    return baton_error_new(BATON_ELINK, "import `%s` is not provided (only WASI 0.2 imports are)", imp->name);
-  }
+  baton_error_t *cerr = bt_wasi2_check(imp);
+  if (cerr) return cerr;
+  parse_name(imp->name, iface, sizeof iface);
   if (w->inst && w->inst != inst)
     return baton_error_new(BATON_ESTATE, "import `%s`: a WASI 0.2 context serves one component instance",
                            imp->name);

@@ -38,6 +38,9 @@ typedef struct bt_wasi2 bt_wasi2_t;
 /* Whether an import name is a WASI 0.2 interface this host provides:
  * `wasi:PKG/IFACE@0.2.*` for the interfaces listed above. */
 BT_HIDDEN bool bt_wasi2_provides(const char *import_name);
+/* Whether bt_wasi2_resolve can satisfy a root import (checked before
+ * anything is compiled): NULL, or the error it would return. */
+BT_HIDDEN baton_error_t *bt_wasi2_check(const bt_cextern_t *import);
 
 /* Whether an import name is any `wasi:` interface (provided or not), so that
  * callers can report a WASI import this host lacks as such. */

@@ -11,7 +11,12 @@
 #      with jco (tests/app/orders_jco.mjs, config mapped to JavaScript)
 #      print the same lines and result;
 #   2. a component whose config interface has the wrong get-config type is
-#      refused at load.
+#      refused at load;
+#   3. imports are checked before anything is compiled: an app whose
+#      component imports `wasi:http/types` (a component, and a core module),
+#      and `baton call` on such a component, fail with the clear message
+#      while the C compiler (CC, a script recording its invocations) is
+#      never run and the cache stays empty; a good app does run it.
 # Needs clang, node and tools/node_modules; their absence is a failure.
 # Prints "N passed, M failed" last and exits non-zero on any failure.
 set -u
@@ -136,5 +141,63 @@ node "$S/tests/component/wasm-tools.mjs" parse "$T/badcfg.wat" comp/badcfg.wasm
 printf '[application]\nname = "bad"\n[component.bad]\nsource = "comp/badcfg.wasm"\n' >bad.toml
 t "components: config of the wrong type" 2 baton run -f bad.toml --input '"x"'
 err_has 'import `example:orders/config@0.1.0` is a config interface, but its get-config is `func(key: string) -> string`'
+
+# ---- 3. imports checked before compiling ----
+cat >"$T/cc.sh" <<EOF
+#!/bin/sh
+echo "\$*" >>"$T/cc.log"
+exec cc "\$@"
+EOF
+chmod +x "$T/cc.sh"
+# fresh N: a new cache directory and an empty compiler log
+fresh() {
+  export BATON_CACHE_DIR=$T/cache-$1
+  rm -f "$T/cc.log"
+}
+# compiled_nothing: the compiler never ran and no object was cached
+compiled_nothing() {
+  if [ ! -s "$T/cc.log" ] && ! compgen -G "$BATON_CACHE_DIR/*.so" >/dev/null; then
+    pass
+  else
+    fail "want no compiler run and no cached object (compiler log: $(cat "$T/cc.log" 2>/dev/null))"
+  fi
+}
+cat >"$T/http.wat" <<'WAT'
+(component
+  (import "wasi:http/types@0.2.0" (instance (export "new-fields" (func (result u32)))))
+  (core module $m (func (export "f") (result i32) i32.const 0))
+  (core instance $i (instantiate $m))
+  (func $f (result u32) (canon lift (core func $i "f")))
+  (export "handle" (func $f)))
+WAT
+cat >"$T/http-core.wat" <<'WAT'
+(module
+  (import "wasi:http/types@0.2.0" "[method]fields.get" (func (param i32)))
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 64)
+  (func (export "handle-init") (param i32 i32) (result i32) i32.const 0))
+WAT
+node "$S/tests/component/wasm-tools.mjs" parse "$T/http.wat" comp/http.wasm
+wat2wasm "$T/http-core.wat" -o comp/http-core.wasm
+printf '[application]\nname = "h"\n[component.orders]\nsource = "comp/module1.wasm"\n[component.h]\nsource = "comp/http.wasm"\n' >http.toml
+printf '[application]\nname = "h"\n[component.m]\nsource = "comp/http-core.wasm"\nwit = "wit"\nworld = "module1"\n' >http-core.toml
+export CC=$T/cc.sh
+fresh 1
+t "unprovided import: a component of an app" 2 baton run -f http.toml --input '"x"'
+err_has 'component `h` imports `wasi:http/types@0.2.0`, which neither baton (it implements WASI 0.2.x cli, io, clocks, random and filesystem) nor a dependency provides'
+compiled_nothing
+fresh 2
+t "unprovided import: baton call on a component" 2 baton call comp/http.wasm handle
+err_has 'import `wasi:http/types@0.2.0` is not provided'
+compiled_nothing
+fresh 3
+t "unprovided import: a core module of an app" 2 baton run -f http-core.toml --input '"x"'
+err_has 'unresolved import wasi:http/types@0.2.0.[method]fields.get'
+compiled_nothing
+fresh 4
+t "a good app compiles" 0 baton run -q -f spin-comp.toml --input '"order #1001"'
+last_out "$R1"
+if [ -s "$T/cc.log" ] && compgen -G "$BATON_CACHE_DIR/*.so" >/dev/null; then pass; else fail "want the compiler run"; fi
+unset CC
 
 finish
