@@ -75,6 +75,8 @@ const cases = [
     j: [{ tag: 'named', val: { a: 9, b: 'n' } }, [{ a: 1, b: 'p' }]], want: '[{"a":1,"b":"<p>"},{"a":9,"b":"<n>"}]' },
   { c: 'world_types', b: 'describe', js: 'describe', a: ['{"line":5}', '[{"a":1,"b":""},{"a":2,"b":"q"}]'],
     j: [{ tag: 'line', val: 5 }, [{ a: 1, b: '' }, { a: 2, b: 'q' }]], want: '[{"a":6,"b":"<>"},{"a":7,"b":"<q>"}]' },
+  // a resource type a world defines: a `(sub resource)` type import
+  { c: 'world_resource', b: 'f', js: 'f', a: [], j: [], want: '42' },
   // composed: on baton through the app's dependencies (the app's `front`
   // uses a core-module middle, `tu-comp` a core-module text provider)
   { c: 'consumer', app: 'consumer', b: 'run', js: 'run', a: ['"hello world"'], j: ['hello world'],
