@@ -8,8 +8,20 @@
  * in a private temporary directory inside the cache, which is then renamed
  * into place: readers never see a partial file. An flock on `<key>.lock`
  * makes a second process wait for the first instead of compiling again.
+ *
+ * A compile that fails for a reason that depends only on the key's inputs
+ * (wasm2c rejects the module, the C compiler exits with an error, the glue
+ * cannot express the module) leaves `<key>.err` (mode 0600, written to a
+ * temporary file and renamed) with the error's code and message and the
+ * identity of the baton binary that produced it: a later load of the same
+ * bytes under the same toolchain and the same baton returns that error
+ * without spawning anything. Failures that may be transient (a tool that
+ * cannot be started or was killed, a full disk, no memory) are not
+ * remembered. Deleting the file (or the cache) forces a new attempt.
  */
+#define _GNU_SOURCE /* dladdr */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,13 +40,33 @@
 
 extern char **environ;
 
+/* Compiler flags, for gcc and clang alike (both are hashed into the key):
+ * -fno-optimize-sibling-calls  keeps every wasm call a real call: without it
+ *     both compilers turn self and mutual recursion (even non-tail
+ *     recursion such as fac, through gcc's accumulator transformation and
+ *     LLVM's TailCallElim) into loops, so runaway recursion spins forever
+ *     or returns garbage instead of exhausting the stack, which runtime.c
+ *     then reports as "call stack exhausted" (the guard page's SIGSEGV).
+ * -fstack-clash-protection  probes every page of a large frame, so a deep
+ *     call with a frame bigger than the guard page faults on the guard page
+ *     instead of jumping past it into a neighbouring mapping.
+ * -fsignaling-nans (gcc) and -frounding-math (clang; gcc only gets more
+ *     conservative constant folding)  keep x*1, x/1, x-0, -0-x and -1*x as
+ *     real operations, which quiet a signalling NaN as wasm requires. clang
+ *     ignores -fsignaling-nans (its warning is silenced by -w).
+ * -fno-math-errno  sqrt becomes one instruction (wasm has no errno).
+ * The link has -Wl,-z,defs; k_ldlibs come after the sources. */
 #define BT_AOT_CFLAGS                                                   \
   "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-DNDEBUG",         \
       "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1",                            \
       "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-fno-strict-aliasing", "-w", \
+      "-fno-optimize-sibling-calls", "-fstack-clash-protection",        \
+      "-fsignaling-nans", "-frounding-math", "-fno-math-errno",          \
       "-Wl,-z,defs"
 
 static const char *const k_cflags[] = {BT_AOT_CFLAGS};
+/* floor, ceil, trunc, nearbyint and friends are libm calls. */
+static const char *const k_ldlibs[] = {"-lm"};
 
 /* Creates dir and its parents (mode 0755). */
 static int mkdir_p(const char *dir) {
@@ -153,6 +185,8 @@ static void cache_key(baton_engine_t *engine, const baton_module_t *m, char hex[
   bt_sha256_update(&s, engine->wasm2c_identity, strlen(engine->wasm2c_identity) + 1);
   for (size_t i = 0; i < BT_ARRAY_LEN(k_cflags); i++)
     bt_sha256_update(&s, k_cflags[i], strlen(k_cflags[i]) + 1);
+  for (size_t i = 0; i < BT_ARRAY_LEN(k_ldlibs); i++)
+    bt_sha256_update(&s, k_ldlibs[i], strlen(k_ldlibs[i]) + 1);
   bt_sha256_update(&s, bt_glue_abi_text, strlen(bt_glue_abi_text));
   /* SIMD lowering (src/wasm/simd_lower.c) and its runtime: bump the version
    * string whenever the lowering's output changes. */
@@ -210,6 +244,7 @@ static baton_error_t *build_bytes(baton_engine_t *engine, baton_module_t *m, con
 
   /* CC may hold words ("ccache cc"): split it on spaces. */
   const char *argv[48];
+  _Static_assert(16 + BT_ARRAY_LEN(k_cflags) + BT_ARRAY_LEN(k_ldlibs) + 5 <= 48, "argv too small");
   size_t n = 0;
   char cc[1024];
   snprintf(cc, sizeof cc, "%s", engine->config.cc);
@@ -223,7 +258,7 @@ static baton_error_t *build_bytes(baton_engine_t *engine, baton_module_t *m, con
   argv[n++] = glue_path;
   argv[n++] = "-o";
   argv[n++] = so_path;
-  argv[n++] = "-lm"; /* float rounding and sqrt may call libm */
+  for (size_t i = 0; i < BT_ARRAY_LEN(k_ldlibs); i++) argv[n++] = k_ldlibs[i];
   argv[n] = NULL;
   rc = run((char *const *)argv, log_path);
   if (rc != 0) {
@@ -248,10 +283,97 @@ static baton_error_t *build(baton_engine_t *engine, baton_module_t *m, const cha
   baton_error_t *err = bt_wasm_simd_lower(m->wasm, m->bytes, m->len, &low, &low_len);
   if (!err && low && (err = bt_wasm_parse(low, low_len, &lw)))
     err = baton_error_wrap(err, "SIMD lowering produced an unreadable module");
-  if (!err) err = build_bytes(engine, m, workdir, low ? low : m->bytes, low ? low_len : m->len, lw);
+  /* Overloaded imports get distinct names for wasm2c (import_rename.c). */
+  uint8_t *ren = NULL;
+  size_t ren_len = 0;
+  if (!err) err = bt_wasm_rename_overloaded_imports(lw ? lw : m->wasm, low ? low : m->bytes,
+                                                    low ? low_len : m->len, &ren, &ren_len);
+  if (!err && ren) err = build_bytes(engine, m, workdir, ren, ren_len, lw);
+  else if (!err) err = build_bytes(engine, m, workdir, low ? low : m->bytes, low ? low_len : m->len, lw);
+  bt_free(ren);
   bt_wasm_module_free(lw);
   bt_free(low);
   return err;
+}
+
+/* ---- negative cache: <key>.err ---- */
+
+#define BT_NEG_MAGIC "baton-aot-error 1"
+
+/* Returns "path:size:mtime" of the object holding this code (the baton
+ * executable, or a shared library it is linked into): a remembered failure
+ * may come from the glue generator, so only the same build may reuse it. */
+static void generator_identity(char *out, size_t size) {
+  Dl_info info;
+  struct stat st;
+  if (dladdr((void *)&bt_aot_compile, &info) && info.dli_fname && stat(info.dli_fname, &st) == 0)
+    snprintf(out, size, "%s:%lld:%lld", info.dli_fname, (long long)st.st_size,
+             (long long)st.st_mtime);
+  else
+    snprintf(out, size, "unknown");
+}
+
+/* Returns whether a failed compile may succeed when retried with the same
+ * inputs: an error other than a translation or compiler verdict, a tool
+ * that could not run or died of a signal, or a resource shortage. */
+static bool transient_failure(const baton_error_t *err) {
+  baton_errno_t code = baton_error_code(err);
+  if (code != BATON_ECOMPILE && code != BATON_EUNSUPPORTED && code != BATON_EINVALID)
+    return true;
+  const char *msg = baton_error_message(err);
+  if (strncmp(msg, "cannot run", 10) == 0) return true;
+  const char *ex = strstr(msg, "(exit ");
+  if (ex && atoi(ex + 6) >= 126) return true; /* not executable, not found, signal */
+  static const char *const k_transient[] = {"No space left", "out of memory", "Cannot allocate memory",
+                                            "memory exhausted", "Killed", "Disk quota",
+                                            "Too many open files", "Resource temporarily"};
+  for (size_t i = 0; i < BT_ARRAY_LEN(k_transient); i++)
+    if (strstr(msg, k_transient[i])) return true;
+  return false;
+}
+
+/* Returns the error remembered in err_path, or NULL when there is none or
+ * it was written by another baton build. */
+static baton_error_t *negative_read(const char *err_path) {
+  char *text = read_text(err_path);
+  if (!text) return NULL;
+  char ident[PATH_MAX + 64];
+  generator_identity(ident, sizeof ident);
+  baton_error_t *err = NULL;
+  char *l1 = text, *l2 = strchr(l1, '\n');
+  char *l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
+  char *l4 = l3 ? strchr(l3 + 1, '\n') : NULL;
+  if (l4) {
+    *l2++ = 0;
+    *l3++ = 0;
+    *l4++ = 0;
+    int code = atoi(l3);
+    if (strcmp(l1, BT_NEG_MAGIC) == 0 && strcmp(l2, ident) == 0 && code > 0 && code < BATON_ERRNO_MAX)
+      err = baton_error_new((baton_errno_t)code, "%s", l4);
+  }
+  bt_free(text);
+  return err;
+}
+
+/* Remembers err in err_path: a 0600 temporary file in dir, renamed into
+ * place. Best effort: a failure only means the next load compiles again. */
+static void negative_write(const char *dir, const char *err_path, const baton_error_t *err) {
+  char tmp[PATH_MAX], ident[PATH_MAX + 64];
+  generator_identity(ident, sizeof ident);
+  snprintf(tmp, sizeof tmp, "%s/tmp-err-XXXXXX", dir);
+  int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+  if (fd < 0) return;
+  FILE *f = fdopen(fd, "w");
+  if (!f) {
+    close(fd);
+    unlink(tmp);
+    return;
+  }
+  fprintf(f, "%s\n%s\n%d\n%s", BT_NEG_MAGIC, ident, (int)baton_error_code(err),
+          baton_error_message(err));
+  bool ok = !ferror(f);
+  if (fclose(f) != 0) ok = false;
+  if (!ok || rename(tmp, err_path) != 0) unlink(tmp);
 }
 
 baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
@@ -262,10 +384,11 @@ baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
                            "cache directory %s is not usable: %s (set BATON_CACHE_DIR "
                            "to a writable directory)",
                            dir, strerror(e ? e : errno));
-  char key[65], final_path[PATH_MAX], lock_path[PATH_MAX];
+  char key[65], final_path[PATH_MAX], lock_path[PATH_MAX], err_path[PATH_MAX];
   cache_key(engine, m, key);
   snprintf(final_path, sizeof final_path, "%s/%s.so", dir, key);
   snprintf(lock_path, sizeof lock_path, "%s/%s.lock", dir, key);
+  snprintf(err_path, sizeof err_path, "%s/%s.err", dir, key);
 
   m->so_path = bt_strdup(final_path);
   if (!m->so_path) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
@@ -273,15 +396,18 @@ baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
     m->cache_hit = true;
     return NULL;
   }
+  baton_error_t *err = negative_read(err_path);
+  if (err) return err;
 
   int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0)
     return baton_error_new(BATON_ECACHE, "cannot create lock %s: %s", lock_path, strerror(errno));
   while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {
   }
-  baton_error_t *err = NULL;
   if (access(final_path, R_OK) == 0) {
     m->cache_hit = true; /* another process compiled it while we waited */
+  } else if ((err = negative_read(err_path))) {
+    /* another process failed to compile it while we waited */
   } else {
     double t0 = now_seconds();
     char workdir[PATH_MAX];
@@ -295,6 +421,10 @@ baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
         snprintf(so, sizeof so, "%s/out.so", workdir);
         if (rename(so, final_path) != 0)
           err = baton_error_new(BATON_ECACHE, "cannot move %s into the cache: %s", so, strerror(errno));
+        else
+          unlink(err_path); /* left by another baton build, if any */
+      } else if (!transient_failure(err)) {
+        negative_write(dir, err_path, err);
       }
       if (!err || !getenv("BATON_KEEP_AOT")) remove_dir(workdir);
       else err = baton_error_wrap(err, "work files kept in %s", workdir);

@@ -253,12 +253,17 @@ baton_error_t *bt_glue_write(const bt_wasm_module_t *w, const bt_wasm_module_t *
         dup = true;
     }
     if (!seen) nmods++;
-    if (dup) continue;
+    if (dup && !bt_wasm_import_overloaded(w, i)) continue;
     char mmod[1024] = "", fn[2048] = "Z_";
     bt_glue_mangle_n(im->module, im->module_len, mmod, sizeof mmod);
     bt_glue_mangle_n(im->module, im->module_len, fn, sizeof fn);
     strncat(fn, "Z_", sizeof fn - strlen(fn) - 1);
     bt_glue_mangle_n(im->name, im->name_len, fn, sizeof fn);
+    if (bt_wasm_import_overloaded(w, i)) { /* renamed for wasm2c, see import_rename.c */
+      char suffix[16];
+      snprintf(suffix, sizeof suffix, "\x01%u", i);
+      bt_glue_mangle(suffix, fn, sizeof fn);
+    }
     if (lw && im->kind == BT_WASM_EXTERN_GLOBAL && im->u.global.valtype == BT_WASM_V128) {
       bt_simd_glue_global_import(f, im, i);
       continue;

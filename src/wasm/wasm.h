@@ -160,6 +160,16 @@ BT_HIDDEN const bt_wasm_export_t *bt_wasm_find_export(const bt_wasm_module_t *m,
 BT_HIDDEN const bt_wasm_export_t *bt_wasm_find_export_n(const bt_wasm_module_t *m,
                                                         const char *name, size_t len);
 
+/* Whether import i repeats an earlier import's (module, name) with another
+ * type: wasm2c cannot declare both, so it is renamed for translation. */
+BT_HIDDEN bool bt_wasm_import_overloaded(const bt_wasm_module_t *m, uint32_t i);
+
+/* When m (parsed from bytes) has overloaded imports, stores in *out (caller
+ * frees with bt_free) a copy of the module in which each overloaded import
+ * is named "<name>\x01<index>"; otherwise *out is NULL. */
+BT_HIDDEN baton_error_t *bt_wasm_rename_overloaded_imports(const bt_wasm_module_t *m, const uint8_t *bytes,
+                                                           size_t len, uint8_t **out, size_t *out_len);
+
 /* Returns the first custom section with this name, or NULL. */
 BT_HIDDEN const bt_wasm_custom_t *bt_wasm_find_custom(const bt_wasm_module_t *m,
                                                       const char *name);
