@@ -1072,6 +1072,10 @@ static bool scan_prefixed(vd_t *v, uint8_t prefix) {
       default: return true;
     }
   }
+  if (sub >= 0x100 && sub <= 0x113)
+    return vd_fail(v, v->op_at, BATON_EUNSUPPORTED,
+                   "relaxed SIMD instruction 0xfd 0x%x is not supported",
+                   sub);
   const simdinfo_t *s = sub < 256 ? &k_simd_ops[sub] : NULL;
   if (!s || s->imm == SIMD_ILLEGAL)
     return vd_fail(v, v->op_at, BATON_EMALFORMED, "illegal opcode 0xfd 0x%x",
@@ -1096,6 +1100,11 @@ static bool scan_instr(vd_t *v, uint8_t op, uint32_t *depth) {
   if (o->kind == OK_ILLEGAL)
     return vd_fail(v, v->op_at, BATON_EMALFORMED, "illegal opcode 0x%02x",
                    op);
+  if (o->kind == OK_UNSUPPORTED) /* immediates unknown: stop decoding here */
+    return vd_fail(v, v->op_at, BATON_EUNSUPPORTED,
+                   "%s (opcode 0x%02x) belongs to a proposal baton does not "
+                   "support",
+                   o->name, op);
   if (o->kind == OK_LOAD || o->kind == OK_STORE)
     return rd_u32(v, &x) && rd_uleb(v, v->mem64 ? 64 : 32, &u);
   switch (op) {
@@ -1146,8 +1155,10 @@ static bool scan_instr(vd_t *v, uint8_t op, uint32_t *depth) {
 /* Decodes the rest of the body from v->pos with `depth` blocks open, then
  * every later body (bodies i+1..n-1 of the section ending at code_end):
  * after a validation error, a decoding error anywhere in the code section
- * takes precedence, as in the spec, where decoding precedes validation.
- * Returns false with v->err set to the decoding error, if any. */
+ * takes precedence, as in the spec, where decoding precedes validation (an
+ * instruction of an unsupported proposal counts as one, since its
+ * immediates cannot be skipped). Returns false with v->err set to the
+ * decoding error, if any. */
 static bool scan_rest(vd_t *v, uint32_t depth, uint32_t i, uint32_t n,
                       const uint8_t *code_end) {
   for (;;) {
