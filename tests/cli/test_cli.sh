@@ -156,6 +156,10 @@ expect "command _start without EXPORT" 0 "hello from _start (argc=1)" "note on s
 expect "command _start by name" 0 "hello from _start (argc=1)" "note on stderr" "$B" call cli_command.wasm _start
 expect "reactor _initialize ran" 0 "4242" "" "$B" call cli_ctor.wasm ctor_value
 expect "reactor _initialize ran once" 0 "1" "" "$B" call cli_ctor.wasm ctor_runs
+# A C guest using <math.h>: f64.sqrt, f64.floor and f64.nearest in the AOT
+# shared object need libm (the link has -z defs); fmod runs inside the guest.
+expect "C guest with sqrt, floor, fmod, rint links and runs" 0 "7.5" "" "$B" call libm_calc.wasm calc 3.5 2
+expect "C guest with sqrt, floor, fmod, rint (negative)" 0 "0.5" "" "$B" call libm_calc.wasm calc -3.5 -2
 expect "stdin is inherited" 0 $'read:hi\n3' "" bash -c 'echo hi | "$1" call wasi_io.wasm read_stdin' _ "$B"
 
 # ---- option parsing ----
@@ -234,9 +238,19 @@ expect_err "cache dir under a file" 2 \
   env BATON_CACHE_DIR="$T/x/cache" "$B" call traps.wasm div 1 1
 expect_err "C compiler fails" 2 "baton: traps.wasm: C compiler \`false\` failed (exit 1)" \
   env BATON_CACHE_DIR="$T/cc-false" CC=false "$B" call traps.wasm div 1 1
-check "failed compile leaves no object" [ -z "$(ls "$T/cc-false" | grep -v '\.lock$')" ]
+check "failed compile leaves no object" [ -z "$(ls "$T/cc-false" | grep -v '\.lock$' | grep -v '\.err$')" ]
+check "failed compile is remembered" [ "$(ls "$T/cc-false" | grep -c '\.err$')" = 1 ]
+# The remembered failure is returned again without running the compiler.
+printf '#!/bin/sh\necho run >>"%s"\necho "cc: error: no" >&2\nexit 1\n' "$T/cc-runs" >"$T/cc-count"
+chmod +x "$T/cc-count"
+for i in 1 2 3; do
+  expect_err "C compiler fails, remembered ($i)" 2 "baton: traps.wasm: C compiler \`$T/cc-count\` failed (exit 1): cc: error: no" \
+    env BATON_CACHE_DIR="$T/cc-count-cache" CC="$T/cc-count" "$B" call traps.wasm div 1 1
+done
+check "remembered failure: compiler ran once" [ "$(wc -l <"$T/cc-runs")" = 1 ]
 expect_err "C compiler missing" 2 "baton: traps.wasm: cannot run the C compiler \`$T/no-such-cc\`" \
   env BATON_CACHE_DIR="$T/cc-missing" CC="$T/no-such-cc" "$B" compile traps.wasm
+check "missing compiler is not remembered" [ -z "$(ls "$T/cc-missing" | grep '\.err$')" ]
 
 # ---- compile: cached the second time ----
 run env BATON_CACHE_DIR="$T/c1" "$B" compile cli_values.wasm

@@ -3,8 +3,10 @@
  * loading and the cache, calls with every core type, every trap kind and
  * that the host survives it, deadlines (in guest code and deferred across a
  * host call), memory limits, host imports and link errors, memory pooling
- * (zeroed reuse, flat RSS over 100k instances), threads, and allocation
- * failure injection.
+ * (zeroed reuse, flat RSS over 100k instances), threads, allocation
+ * failure injection, and the AOT conformance fixes: runaway recursion traps
+ * and signalling NaNs are quieted under gcc and clang builds, and failed
+ * compiles are remembered.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -727,6 +729,287 @@ TEST(allocation_failures) {
   baton_module_delete(m);
 }
 
+/* ---- AOT conformance: recursion, NaN quieting, libm, failed compiles ---- */
+
+/* Returns an engine whose AOT compiler is `cc` (default cache directory), or
+ * NULL when that compiler is not installed. */
+static baton_engine_t *engine_with_cc(const char *cc) {
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", cc);
+  if (system(cmd) != 0) return NULL;
+  baton_config_t *cfg = baton_config_new();
+  baton_engine_t *e = NULL;
+  baton_error_t *err = cfg ? baton_config_set_cc(cfg, cc) : NULL;
+  if (!cfg || err || baton_engine_new(cfg, &e)) e = NULL;
+  baton_error_delete(err);
+  return e;
+}
+
+static baton_instance_t *instance_of(baton_engine_t *e, const char *guest, uint64_t timeout_ms) {
+  baton_module_t *m = NULL;
+  baton_error_t *err = baton_module_new_file(e, t_guest(guest), &m);
+  if (err) {
+    fprintf(stderr, "load %s: %s\n", guest, baton_error_message(err));
+    baton_error_delete(err);
+    return NULL;
+  }
+  baton_linker_t *l = NULL;
+  baton_instance_t *inst = NULL;
+  baton_trap_t *trap = NULL;
+  baton_instance_config_t cfg = {.timeout_ms = timeout_ms};
+  if (!baton_linker_new(e, &l)) baton_error_delete(baton_instance_new(l, m, &cfg, &inst, &trap));
+  baton_trap_delete(trap);
+  baton_linker_delete(l);
+  baton_module_delete(m); /* the instance keeps it */
+  return inst;
+}
+
+static double ms_since(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+typedef struct {
+  baton_engine_t *engine;
+  baton_trap_kind_t runaway; /* trap of runaway() */
+  int32_t depth;             /* depth(10000), -1 on failure */
+} recursion_thread_t;
+
+/* Runs runaway() and depth(10000) on a worker thread. */
+static void *recursion_thread(void *p) {
+  recursion_thread_t *r = p;
+  r->depth = -1;
+  baton_instance_t *inst = instance_of(r->engine, "recursion.wasm", 0);
+  if (!inst) return NULL;
+  r->runaway = expect_trap(inst, "runaway", NULL, 0, 0, NULL, 0);
+  baton_val_t arg = I32(10000), res;
+  baton_trap_t *trap = NULL;
+  baton_error_t *err = baton_instance_call(inst, "depth", &arg, 1, &res, 1, &trap);
+  if (!err && !trap) r->depth = res.of.i32;
+  baton_error_delete(err);
+  baton_trap_delete(trap);
+  baton_instance_delete(inst);
+  return NULL;
+}
+
+/* The recursion checks for one compiler's build of recursion.wasm. */
+static void check_recursion(baton_engine_t *e, const char *cc) {
+  fprintf(stderr, "   compiler: %s\n", cc);
+  alarm(120); /* a compiler that turned the recursion into a loop hangs: die */
+  static const struct {
+    const char *fn;
+    int64_t arg; /* < 0: no argument */
+  } runaways[] = {{"runaway", -1}, {"mutual", -1}, {"runaway_indirect", -1}, {"fac-rec", 1073741824}};
+  for (int with_deadline = 0; with_deadline < 2; with_deadline++) {
+    baton_instance_t *inst = instance_of(e, "recursion.wasm", with_deadline ? 20000 : 0);
+    ASSERT_NOT_NULL(inst);
+    for (size_t i = 0; i < BT_ARRAY_LEN(runaways); i++) {
+      baton_val_t arg = I64(runaways[i].arg);
+      char msg[256] = "";
+      struct timespec t0;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      baton_trap_kind_t k = expect_trap(inst, runaways[i].fn, &arg, runaways[i].arg < 0 ? 0 : 1,
+                                        runaways[i].arg < 0 ? 0 : 1, msg, sizeof msg);
+      if (k != BATON_TRAP_EXHAUSTION)
+        fprintf(stderr, "%s (deadline %d): got %s: %s\n", runaways[i].fn, with_deadline, baton_trap_kind_name(k), msg);
+      ASSERT_EQ(k, BATON_TRAP_EXHAUSTION);
+      ASSERT_CONTAINS(msg, "call stack exhausted");
+      ASSERT_TRUE(ms_since(&t0) < 10000); /* exhausted the stack, not the deadline */
+    }
+    /* Deep but legal recursion still works, on the same instance. */
+    baton_val_t arg = I32(10000), res;
+    baton_trap_t *trap = NULL;
+    ASSERT_OK(baton_instance_call(inst, "depth", &arg, 1, &res, 1, &trap));
+    ASSERT_NULL(trap);
+    ASSERT_EQ(res.of.i32, 10000);
+    arg = I64(20);
+    ASSERT_OK(baton_instance_call(inst, "fac-rec", &arg, 1, &res, 1, &trap));
+    ASSERT_EQ(res.of.i64, 2432902008176640000LL);
+    baton_instance_delete(inst);
+  }
+  /* On a worker thread with a 1 MiB stack. */
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  recursion_thread_t r = {.engine = e};
+  pthread_t th;
+  ASSERT_EQ(pthread_create(&th, &attr, recursion_thread, &r), 0);
+  pthread_join(th, NULL);
+  pthread_attr_destroy(&attr);
+  ASSERT_EQ(r.runaway, BATON_TRAP_EXHAUSTION);
+  ASSERT_EQ(r.depth, 10000);
+  alarm(0);
+}
+
+/* Runaway recursion (direct, mutual, indirect, non-tail fac) traps as stack
+ * exhaustion with gcc and clang builds alike: the C compiler must not turn
+ * the calls into loops. */
+TEST(runaway_recursion_exhausts_stack) {
+  check_recursion(g_engine, "default CC");
+  baton_engine_t *e = engine_with_cc("clang");
+  if (!e) {
+    fprintf(stderr, "   clang not installed: clang build not checked\n");
+    return;
+  }
+  check_recursion(e, "clang");
+  baton_engine_delete(e);
+}
+
+/* The float_nan.wasm checks for one compiler's build. */
+static void check_nan_quieting(baton_engine_t *e, const char *cc) {
+  fprintf(stderr, "   compiler: %s\n", cc);
+  baton_instance_t *inst = instance_of(e, "float_nan.wasm", 0);
+  ASSERT_NOT_NULL(inst);
+  static const char *const ops[] = {"sub_zero", "neg0_sub", "mul_one", "neg1_mul", "div_one", "div_neg1", "sqrt"};
+  static const uint32_t snan32[] = {0x7fa00000u, 0xffa00000u, 0x7f800001u};
+  static const uint64_t snan64[] = {0x7ff4000000000000ull, 0xfff4000000000000ull, 0x7ff0000000000001ull};
+  for (size_t i = 0; i < BT_ARRAY_LEN(ops); i++) {
+    for (size_t j = 0; j < BT_ARRAY_LEN(snan32); j++) {
+      char fn[32];
+      baton_val_t arg, res;
+      baton_trap_t *trap = NULL;
+      snprintf(fn, sizeof fn, "f32.%s", ops[i]);
+      arg.kind = BATON_F32;
+      memcpy(&arg.of.f32, &snan32[j], 4);
+      ASSERT_OK(baton_instance_call(inst, fn, &arg, 1, &res, 1, &trap));
+      uint32_t b32;
+      memcpy(&b32, &res.of.f32, 4);
+      if ((b32 & 0x7fc00000u) != 0x7fc00000u) fprintf(stderr, "%s(%08x) = %08x\n", fn, snan32[j], b32);
+      ASSERT_EQ(b32 & 0x7fc00000u, 0x7fc00000u); /* a NaN with the quiet bit set */
+      snprintf(fn, sizeof fn, "f64.%s", ops[i]);
+      arg.kind = BATON_F64;
+      memcpy(&arg.of.f64, &snan64[j], 8);
+      ASSERT_OK(baton_instance_call(inst, fn, &arg, 1, &res, 1, &trap));
+      uint64_t b64;
+      memcpy(&b64, &res.of.f64, 8);
+      if ((b64 & 0x7ff8000000000000ull) != 0x7ff8000000000000ull)
+        fprintf(stderr, "%s(%016llx) = %016llx\n", fn, (unsigned long long)snan64[j], (unsigned long long)b64);
+      ASSERT_EQ(b64 & 0x7ff8000000000000ull, 0x7ff8000000000000ull);
+    }
+  }
+  /* Numbers are unchanged; sqrt and nearest link and round to even. */
+  baton_val_t arg = F64(-2.5), res;
+  baton_trap_t *trap = NULL;
+  ASSERT_OK(baton_instance_call(inst, "f64.neg1_mul", &arg, 1, &res, 1, &trap));
+  ASSERT_TRUE(res.of.f64 == 2.5);
+  arg = F64(2.25);
+  ASSERT_OK(baton_instance_call(inst, "f64.sqrt", &arg, 1, &res, 1, &trap));
+  ASSERT_TRUE(res.of.f64 == 1.5);
+  arg = F64(2.5);
+  ASSERT_OK(baton_instance_call(inst, "f64.nearest", &arg, 1, &res, 1, &trap));
+  ASSERT_TRUE(res.of.f64 == 2.0);
+  arg = F64(-3.5);
+  ASSERT_OK(baton_instance_call(inst, "f64.nearest", &arg, 1, &res, 1, &trap));
+  ASSERT_TRUE(res.of.f64 == -4.0);
+  baton_instance_delete(inst);
+}
+
+/* Signalling NaNs through x-0, -0-x, x*1, -1*x, x/1, x/-1 and sqrt come
+ * back quieted (the spec's float_exprs.wast) with gcc and clang builds. */
+TEST(signalling_nans_are_quieted) {
+  check_nan_quieting(g_engine, "default CC");
+  baton_engine_t *e = engine_with_cc("clang");
+  if (!e) {
+    fprintf(stderr, "   clang not installed: clang build not checked\n");
+    return;
+  }
+  check_nan_quieting(e, "clang");
+  baton_engine_delete(e);
+}
+
+/* Counts the lines of a file (0 when it does not exist). */
+static int count_lines(const char *path) {
+  FILE *f = fopen(path, "r");
+  int n = 0, c;
+  if (!f) return 0;
+  while ((c = fgetc(f)) != EOF) n += c == '\n';
+  fclose(f);
+  return n;
+}
+
+/* Loads traps.wasm with a private cache and the fake compiler `cc`;
+ * returns the error (the caller frees it). */
+static baton_error_t *load_with_cc(const char *cache, const char *cc) {
+  baton_config_t *cfg = baton_config_new();
+  baton_engine_t *e = NULL;
+  baton_error_t *err = baton_config_set_cache_dir(cfg, cache);
+  if (!err) err = baton_config_set_cc(cfg, cc);
+  if (!err) err = baton_engine_new(cfg, &e);
+  else baton_config_delete(cfg);
+  baton_module_t *m = NULL;
+  if (!err) err = baton_module_new_file(e, t_guest("traps.wasm"), &m);
+  baton_module_delete(m);
+  baton_engine_delete(e);
+  return err;
+}
+
+/* A module that failed to compile is remembered in <key>.err (mode 0600):
+ * loading it again, even from a new engine, returns the same error without
+ * running wasm2c or the compiler. Transient failures are not remembered. */
+TEST(failed_compile_is_remembered) {
+  char dir[] = "/tmp/baton-negcache-XXXXXX", path[512], cache[512], count[512], cmd[1400];
+  ASSERT_NOT_NULL(mkdtemp(dir));
+  snprintf(cache, sizeof cache, "%s/cache", dir);
+  snprintf(count, sizeof count, "%s/spawns", dir);
+  /* wasm2c and the compiler each log a line per run; the compiler fails
+   * with a verdict (exit 1) or with a transient error. */
+  snprintf(cmd, sizeof cmd,
+           "printf '#!/bin/sh\\necho wasm2c >>%s\\nPATH=${PATH#*:} exec wasm2c \"$@\"\\n' >%s/wasm2c && "
+           "printf '#!/bin/sh\\necho cc >>%s\\necho \"fake-cc: error: refusing to compile\" >&2\\nexit 1\\n' >%s/cc && "
+           "printf '#!/bin/sh\\necho cc >>%s\\necho \"fake-cc: No space left on device\" >&2\\nexit 1\\n' >%s/cc-full && "
+           "chmod +x %s/wasm2c %s/cc %s/cc-full",
+           count, dir, count, dir, count, dir, dir, dir, dir);
+  ASSERT_EQ(system(cmd), 0);
+  const char *old_path = getenv("PATH");
+  char *saved = strdup(old_path ? old_path : "/usr/bin:/bin");
+  char new_path[4096];
+  snprintf(new_path, sizeof new_path, "%s:%s", dir, saved);
+  setenv("PATH", new_path, 1);
+
+  snprintf(path, sizeof path, "%s/cc", dir);
+  baton_error_t *first = load_with_cc(cache, path);
+  ASSERT_NOT_NULL(first);
+  ASSERT_EQ(baton_error_code(first), BATON_ECOMPILE);
+  ASSERT_CONTAINS(baton_error_message(first), "fake-cc: error: refusing to compile");
+  ASSERT_EQ(count_lines(count), 2); /* wasm2c, cc */
+  for (int i = 0; i < 2; i++) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    baton_error_t *again = load_with_cc(cache, path);
+    double ms = ms_since(&t0);
+    ASSERT_NOT_NULL(again);
+    ASSERT_EQ(baton_error_code(again), BATON_ECOMPILE);
+    ASSERT_STREQ(baton_error_message(again), baton_error_message(first));
+    baton_error_delete(again);
+    ASSERT_EQ(count_lines(count), 2); /* nothing spawned */
+    ASSERT_TRUE(ms < 2000);
+  }
+  /* One .err entry, private, and no work directories left behind. */
+  snprintf(cmd, sizeof cmd, "test \"$(ls %s | grep -c '\\.err$')\" = 1 && test -z \"$(ls %s | grep tmp-)\" && "
+                            "test \"$(stat -c %%a %s/*.err)\" = 600", cache, cache, cache);
+  ASSERT_EQ(system(cmd), 0);
+  /* Without the entry the module is compiled again. */
+  snprintf(cmd, sizeof cmd, "rm %s/*.err", cache);
+  ASSERT_EQ(system(cmd), 0);
+  baton_error_delete(load_with_cc(cache, path));
+  ASSERT_EQ(count_lines(count), 4);
+  /* A full disk is not a verdict on the module: every load retries. */
+  snprintf(path, sizeof path, "%s/cc-full", dir);
+  for (int i = 0; i < 2; i++) {
+    baton_error_t *err = load_with_cc(cache, path);
+    ASSERT_NOT_NULL(err);
+    ASSERT_CONTAINS(baton_error_message(err), "No space left");
+    baton_error_delete(err);
+  }
+  ASSERT_EQ(count_lines(count), 8);
+  setenv("PATH", saved, 1);
+  free(saved);
+  baton_error_delete(first);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ASSERT_EQ(system(cmd), 0);
+}
+
 int main(void) {
   baton_error_t *err = baton_engine_new(NULL, &g_engine);
   if (err) {
@@ -748,6 +1031,9 @@ int main(void) {
   RUN(many_instances_keep_rss_flat);
   RUN(threads_run_concurrently);
   RUN(allocation_failures);
+  RUN(runaway_recursion_exhausts_stack);
+  RUN(signalling_nans_are_quieted);
+  RUN(failed_compile_is_remembered);
   baton_engine_delete(g_engine);
   TEST_MAIN_END();
 }
