@@ -21,6 +21,12 @@
  * While a host function runs (frame->in_host), asynchronous interruption is
  * deferred: the deadline sets a flag that the import trampoline checks when
  * the host function returns, so host code is never unwound mid-way.
+ *
+ * Stack exhaustion relies on every wasm call being a native call (aot.c
+ * compiles with -fno-optimize-sibling-calls, so recursion cannot become a
+ * loop): runaway recursion reaches the guard page below the thread's stack.
+ * A call into the host with less than BT_HOST_HEADROOM of stack left traps
+ * as exhaustion too, because a fault inside host code cannot be unwound.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,6 +56,8 @@
 #define BT_POOL_MAX_IDLE 64
 #define BT_ALTSTACK_SIZE (256 * 1024)
 #define BT_STACK_HEADROOM (256 * 1024)
+/* Stack a host function called from guest code may use. */
+#define BT_HOST_HEADROOM (128 * 1024)
 #define BT_MAX_TABLE_ELEMS (10u * 1000 * 1000)
 
 enum {
@@ -329,9 +337,13 @@ static void unwind(int code) {
 
 static void rt_call_import(void *ctx, uint32_t index, const bt_glue_val_t *args,
                            bt_glue_val_t *results) {
+  bt_frame_t *f = tls_frame;
+  /* Guest recursion that calls the host at every level runs out of stack
+   * inside host code, where a fault cannot be unwound: trap before that. */
+  if (tls_stack_lo && (uintptr_t)__builtin_frame_address(0) < tls_stack_lo + BT_HOST_HEADROOM)
+    siglongjmp(f->jb, BT_JMP_WASM + WASM_RT_TRAP_EXHAUSTION);
   baton_instance_t *inst = bt_instance_from_ctx(ctx);
   const bt_import_binding_t *b = &inst->bindings[index];
-  bt_frame_t *f = tls_frame;
   baton_val_t a[b->nparams + 1], r[b->nresults + 1];
   for (uint32_t i = 0; i < b->nparams; i++) {
     a[i].kind = b->params[i];

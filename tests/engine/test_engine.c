@@ -856,6 +856,56 @@ TEST(runaway_recursion_exhausts_stack) {
   baton_engine_delete(e);
 }
 
+/* A host function with a 16 KiB frame, like one that formats output. */
+static baton_trap_t *host_tick(void *env, baton_caller_t *caller, const baton_val_t *args, baton_val_t *results) {
+  volatile char buf[16384];
+  memset((char *)buf, args[0].of.i32 & 0xff, sizeof buf);
+  results[0].of.i32 = buf[sizeof buf - 1] & 1;
+  return NULL;
+}
+
+/* Runs runaway_host() and deep_host(1000) of recursion_host.wasm; returns
+ * the runaway's trap kind, or BATON_TRAP_NONE if deep_host failed. */
+static void *host_recursion_thread(void *p) {
+  baton_trap_kind_t *out = p;
+  *out = BATON_TRAP_NONE;
+  baton_module_t *m = NULL;
+  baton_linker_t *l = NULL;
+  baton_instance_t *inst = NULL;
+  baton_trap_t *trap = NULL;
+  baton_valkind_t ii[] = {BATON_I32, BATON_I32};
+  baton_functype_t t = {ii, 1, ii + 1, 1};
+  baton_error_t *err = baton_module_new_file(g_engine, t_guest("recursion_host.wasm"), &m);
+  if (!err) err = baton_linker_new(g_engine, &l);
+  if (!err) err = baton_linker_define_func(l, "env", "tick", &t, host_tick, NULL, NULL);
+  if (!err) err = baton_instance_new(l, m, NULL, &inst, &trap);
+  baton_val_t arg = I32(1000), res = I32(0);
+  if (!err && !trap) err = baton_instance_call(inst, "deep_host", &arg, 1, &res, 1, &trap);
+  if (!err && !trap && res.of.i32 == 500) *out = expect_trap(inst, "runaway_host", &arg, 1, 1, NULL, 0);
+  baton_error_delete(err);
+  baton_trap_delete(trap);
+  baton_instance_delete(inst);
+  baton_linker_delete(l);
+  baton_module_delete(m);
+  return NULL;
+}
+
+/* Runaway recursion that calls the host at every level runs out of stack in
+ * host code: a clean exhaustion trap, not a crash, on any thread. */
+TEST(runaway_recursion_through_host_traps) {
+  baton_trap_kind_t k;
+  host_recursion_thread(&k);
+  ASSERT_EQ(k, BATON_TRAP_EXHAUSTION);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  pthread_t th;
+  ASSERT_EQ(pthread_create(&th, &attr, host_recursion_thread, &k), 0);
+  pthread_join(th, NULL);
+  pthread_attr_destroy(&attr);
+  ASSERT_EQ(k, BATON_TRAP_EXHAUSTION);
+}
+
 /* The float_nan.wasm checks for one compiler's build. */
 static void check_nan_quieting(baton_engine_t *e, const char *cc) {
   fprintf(stderr, "   compiler: %s\n", cc);
@@ -1032,6 +1082,7 @@ int main(void) {
   RUN(threads_run_concurrently);
   RUN(allocation_failures);
   RUN(runaway_recursion_exhausts_stack);
+  RUN(runaway_recursion_through_host_traps);
   RUN(signalling_nans_are_quieted);
   RUN(failed_compile_is_remembered);
   baton_engine_delete(g_engine);
