@@ -747,9 +747,10 @@ static bool parse_imports(ctx_t *c) {
         if (!rd_globaltype(r, &imp->u.global)) return false;
         m->nimported_globals++;
         break;
-      case BT_WASM_EXTERN_TAG:
-        return rd_fail(r, at, BATON_EUNSUPPORTED,
-                       "tag imports (exception handling) are not supported");
+      case BT_WASM_EXTERN_TAG: /* not WebAssembly 2.0 */
+        return rd_fail(r, at, BATON_EMALFORMED,
+                       "malformed import kind 0x04 (a tag: exception handling "
+                       "is not supported)");
       default:
         return rd_fail(r, at, BATON_EMALFORMED, "invalid import kind 0x%02x",
                        kind);
@@ -1052,7 +1053,8 @@ static bool parse_code(ctx_t *c) {
   const uint8_t *section_end = r->end;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t fidx = m->nimported_funcs + i, size, groups;
-    uint64_t total = 0;
+    uint64_t total = m->types[m->func_types[i]].nparams; /* parameters are locals too */
+    const uint8_t *first_local = NULL; /* the group that crosses MAX_LOCALS */
     if (!rd_u32(r, &size)) return false;
     if (size > rd_left(r))
       return rd_fail(r, r->pos, BATON_EMALFORMED,
@@ -1068,11 +1070,14 @@ static bool parse_code(ctx_t *c) {
       uint8_t type;
       if (!rd_u32(r, &count) || !rd_valtype(r, &type)) return false;
       total += count;
-      if (total > MAX_LOCALS)
-        return rd_fail(r, lat, BATON_EUNSUPPORTED,
-                       "function %u: too many locals (more than %u)", fidx,
-                       MAX_LOCALS);
+      if (!first_local && total > MAX_LOCALS) first_local = lat; /* where the cap is crossed */
+      if (total > UINT32_MAX)
+        return rd_fail(r, lat, BATON_EMALFORMED, "function %u: too many locals", fidx);
     }
+    if (total > MAX_LOCALS)
+      return rd_fail(r, first_local, BATON_EUNSUPPORTED,
+                     "function %u: too many locals (more than %u)", fidx,
+                     MAX_LOCALS);
     if (r->pos >= body_end || body_end[-1] != 0x0b)
       return rd_fail(r, body_end > r->base ? body_end - 1 : body_end,
                      BATON_EMALFORMED,
@@ -1235,8 +1240,10 @@ static bool parse_sections(ctx_t *c) {
       case 11: ok = parse_data(c); break;
       case 12: ok = parse_datacount(c); break;
       default:
-        ok = rd_fail(r, at, BATON_EUNSUPPORTED,
-                     "exception handling (tags) is not supported");
+        ok = rd_fail(r, at, BATON_EMALFORMED,
+                     "malformed section id %u%s", id,
+                     id == 13 ? " (the tag section: exception handling is "
+                                "not supported)" : "");
         break;
     }
     if (!ok) return false;

@@ -478,9 +478,9 @@ TEST(section_framing) {
              "offset 0xb: tag section: section out of order (must come "
              "before the global section)",
              HDR, 0x06, 0x01, 0x00, 0x0d, 0x01, 0x00);
-  EXPECT_ERR(BATON_EUNSUPPORTED,
-             "offset 0x8: tag section: exception handling (tags) is not "
-             "supported",
+  EXPECT_ERR(BATON_EMALFORMED,
+             "offset 0x8: tag section: malformed section id 13 (the tag "
+             "section: exception handling is not supported)",
              HDR, 0x0d, 0x01, 0x00);
   /* the data section after data count and code is fine, custom anywhere */
   bt_wasm_module_t *m;
@@ -668,9 +668,9 @@ TEST(types_and_imports) {
              "offset 0x10: import section: import \"m\" \"f\": unknown type 0 "
              "(0 defined)",
              HDR, 0x02, 0x07, 0x01, 0x01, 'm', 0x01, 'f', 0x00, 0x00);
-  EXPECT_ERR(BATON_EUNSUPPORTED,
-             "offset 0xf: import section: tag imports (exception handling) "
-             "are not supported",
+  EXPECT_ERR(BATON_EMALFORMED,
+             "offset 0xf: import section: malformed import kind 0x04 (a tag: "
+             "exception handling is not supported)",
              HDR, 0x02, 0x08, 0x01, 0x01, 'm', 0x01, 't', 0x04, 0x00, 0x00);
   EXPECT_ERR(BATON_EMALFORMED,
              "offset 0xf: import section: invalid import kind 0x05", HDR, 0x02,
@@ -753,8 +753,8 @@ TEST(code_bodies) {
              "than 50000)",
              ONE_FUNC, 0x0a, 0x0b, 0x01, 0x09, 0x02, 0xb0, 0xea, 0x01, 0x7f,
              0xb0, 0xea, 0x01, 0x7f, 0x0b);
-  /* a local count that would overflow 32 bits */
-  EXPECT_ERR(BATON_EUNSUPPORTED, "too many locals", ONE_FUNC, 0x0a, 0x0f, 0x01,
+  /* a local count that overflows 32 bits is malformed (spec binary.wast) */
+  EXPECT_ERR(BATON_EMALFORMED, "too many locals", ONE_FUNC, 0x0a, 0x0f, 0x01,
              0x0d, 0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0xff, 0xff, 0xff,
              0xff, 0x0f, 0x7f, 0x0b);
   /* exactly 50000 locals is fine */
