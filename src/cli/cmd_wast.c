@@ -17,7 +17,8 @@
  * ..., got ...`; the run ends with `N passed, N failed`. A skip list (--skip
  * FILE: lines of `NAME.wast:LINE reason`, `#` comments) turns the listed
  * commands into skips, printed as such. Exit status: 0 when nothing failed,
- * 1 otherwise, 2 for usage errors.
+ * 1 otherwise, 2 for usage errors. Every call has a deadline (--timeout,
+ * default 20 s) so that a runaway guest is a failure, not a hang.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -97,6 +98,7 @@ typedef struct {
 typedef struct {
   baton_engine_t *engine;
   int jobs;
+  uint64_t timeout_ms; /* per call, so that a runaway guest is a failure */
   bool verbose;
   wast_skip_t *skips;
   size_t nskips;
@@ -516,7 +518,7 @@ static baton_error_t *load_module(wast_t *w, const char *file, baton_module_t **
 }
 
 static baton_error_t *instantiate(wast_t *w, baton_module_t *m, baton_instance_t **inst, baton_trap_t **trap) {
-  baton_instance_config_t cfg = {.name = baton_module_name(m)};
+  baton_instance_config_t cfg = {.name = baton_module_name(m), .timeout_ms = w->timeout_ms};
   return baton_instance_new(w->linker, m, &cfg, inst, trap);
 }
 
@@ -853,16 +855,20 @@ int cmd_wast(int argc, char **argv) {
       {"jobs", 'j', true, NULL},
       {"skip", 0, true, NULL},
       {"verbose", 'v', false, NULL},
+      {"timeout", 0, true, NULL},
   };
   char **pos = calloc((size_t)argc + 1, sizeof *pos);
   if (!pos) return BT_EXIT_USAGE;
   int npos = cli_parse(argc, argv, opts, BT_ARRAY_LEN(opts), pos);
   if (npos <= 0) {
-    if (npos == 0) fprintf(stderr, "usage: baton wast [-j N] [--skip FILE] [-v] FILE.wast...\n");
+    if (npos == 0) fprintf(stderr, "usage: baton wast [-j N] [--skip FILE] [--timeout MS] [-v] FILE.wast...\n");
     free(pos);
     return BT_EXIT_USAGE;
   }
-  wast_t w = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN)};
+  wast_t w = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .timeout_ms = 20000};
+  const char *timeout = cli_get(opts, BT_ARRAY_LEN(opts), "timeout");
+  if (timeout) w.timeout_ms = strtoull(timeout, NULL, 10);
+  setvbuf(stdout, NULL, _IOLBF, 0);
   const char *jobs = cli_get(opts, BT_ARRAY_LEN(opts), "jobs");
   if (jobs) w.jobs = atoi(jobs);
   if (w.jobs < 1) w.jobs = 1;
