@@ -31,8 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (bt_wasm_func_type(m, nfuncs)) __builtin_trap();
   for (uint32_t i = 0; i < m->nexports; i++)
-    if (bt_wasm_find_export(m, m->exports[i].name) != &m->exports[i])
-      __builtin_trap(); /* names must be unique */
+    if (bt_wasm_find_export_n(m, m->exports[i].name, m->exports[i].name_len) !=
+        &m->exports[i])
+      __builtin_trap(); /* names (which may contain U+0000) must be unique */
   for (uint32_t i = 0; i < m->ncustoms; i++) {
     const bt_wasm_custom_t *c = bt_wasm_find_custom(m, m->customs[i].name);
     if (!c || c->data < data || c->data + c->size > data + size)

@@ -1206,7 +1206,7 @@ static bool read_locals(vd_t *v, const bt_wasm_functype_t *t) {
     if (!grow(v, (void **)&v->locals, &v->locals_cap,
               (uint64_t)v->nlocals + count, 1))
       return false;
-    memset(v->locals + v->nlocals, type, count);
+    if (count) memset(v->locals + v->nlocals, type, count);
     v->nlocals += count;
   }
   return true;
