@@ -171,6 +171,9 @@ source = "front.embedded.wasm"
 [component.front-core.dependencies]
 "test:chain/stage" = { component = "middle-comp" }
 
+[component.wt]
+source = "world_types.wasm"
+
 [component.logger]
 source = "logger.wasm"
 [component.post-leave]
@@ -207,6 +210,8 @@ fi
 
 t "app component -> component" 0 "$B" call -f "$M" consumer run '"hi there"'
 out_is '"HI THERE|a-b-hi there|8,2,l|10|2|5|2|division by zero|98spilled"'
+t "app component with world-level types" 0 "$B" call -f "$M" wt describe 'named({a: 9, b: "n"})' '[{a: 1, b: "p"}]'
+out_is '[{a: 1, b: "<p>"}, {a: 9, b: "<n>"}]'
 t "app resources across components" 0 "$B" call -f "$M" consumer blobs 3
 out_is '153020'
 t "app core module -> component" 0 "$B" call -f "$M" tu-core shout '["a", "b"]'
