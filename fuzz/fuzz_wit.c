@@ -26,9 +26,9 @@ static void check(int cond) {
 
 static void walk_type(const bt_wit_type_t *t, int depth) {
   check(t != NULL);
-  check(t->kind >= BT_WIT_BOOL && t->kind <= BT_WIT_ALIAS);
+  check(t->kind >= BT_WIT_BOOL && t->kind <= BT_WIT_ERROR_CONTEXT);
   if (depth > 200) return; /* anonymous nesting is bounded by the parser */
-  if (t->kind <= BT_WIT_STRING) {
+  if (t->kind <= BT_WIT_STRING || t->kind == BT_WIT_ERROR_CONTEXT) {
     check(t == bt_wit_prim(t->kind));
     return;
   }
@@ -39,6 +39,15 @@ static void walk_type(const bt_wit_type_t *t, int depth) {
   switch (t->kind) {
     case BT_WIT_LIST:
     case BT_WIT_OPTION: walk_type(t->target, depth + 1); break;
+    case BT_WIT_MAP:
+      check(t->key && t->key->kind >= BT_WIT_BOOL && t->key->kind <= BT_WIT_STRING &&
+            t->key->kind != BT_WIT_F32 && t->key->kind != BT_WIT_F64);
+      walk_type(t->target, depth + 1);
+      break;
+    case BT_WIT_FUTURE:
+    case BT_WIT_STREAM:
+      if (t->target) walk_type(t->target, depth + 1);
+      break;
     case BT_WIT_ALIAS:
       check(t->name != NULL);
       check(bt_wit_type_unalias(t) != NULL);

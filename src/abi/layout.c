@@ -186,7 +186,19 @@ bool bt_abi_type_supported(const bt_wit_type_t *t, char *why, size_t size) {
         return false;
       }
       return true;
+    case BT_WIT_MAP: case BT_WIT_FUTURE: case BT_WIT_STREAM: case BT_WIT_ERROR_CONTEXT: {
+      char ts[96];
+      snprintf(why, size, "%s: %s are not supported by baton's canonical ABI",
+               bt_wit_type_text(t, ts, sizeof ts),
+               t->kind == BT_WIT_MAP ? "maps" : "component-model async types");
+      return false;
+    }
     case BT_WIT_RECORD: case BT_WIT_TUPLE:
+      if (t->kind == BT_WIT_RECORD && t->count == 0) {
+        snprintf(why, size, "record %s has no fields (the Component Model needs at least one)",
+                 t->name ? t->name : "");
+        return false;
+      }
       for (size_t i = 0; i < bt_abi_member_count(t); i++)
         if (!bt_abi_type_supported(bt_abi_member_type(t, i), why, size)) return false;
       return true;

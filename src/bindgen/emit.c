@@ -31,6 +31,11 @@ static void free_state(bg_t *g) {
  * a type the canonical ABI cannot represent, or NULL. */
 static baton_error_t *check_function(const bt_wit_world_t *w, const bt_wit_function_t *fn) {
   char why[200];
+  if (fn->is_async)
+    return baton_error_new(BATON_EUNSUPPORTED,
+                           "world %s: function %s is async (component-model async), which C "
+                           "bindings do not support",
+                           w->name, fn->name);
   for (size_t i = 0; i < fn->param_count; i++)
     if (!bt_abi_type_supported(fn->params[i].type, why, sizeof why))
       return baton_error_new(BATON_EUNSUPPORTED, "world %s: function %s: parameter %s: %s",
@@ -41,17 +46,39 @@ static baton_error_t *check_function(const bt_wit_world_t *w, const bt_wit_funct
   return NULL;
 }
 
+/* Returns an UNSUPPORTED error naming a type with no C form (map, future,
+ * stream, error-context, a record without fields) among `n` types, or NULL. */
+static baton_error_t *check_types(const bt_wit_world_t *w, bt_wit_type_t *const *types, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    const bt_wit_type_t *u = bt_wit_type_unsupported(types[k]);
+    if (!u) continue;
+    char ts[96];
+    return baton_error_new(BATON_EUNSUPPORTED,
+                           "world %s: type %s: %s has no C binding (%s)", w->name,
+                           types[k]->name ? types[k]->name : "?", bt_wit_type_text(u, ts, sizeof ts),
+                           u->kind == BT_WIT_MAP      ? "maps are not supported"
+                           : u->kind == BT_WIT_RECORD ? "a record needs at least one field"
+                                                      : "component-model async is not supported");
+  }
+  return NULL;
+}
+
 static baton_error_t *check_world(const bt_wit_world_t *w) {
   for (int pass = 0; pass < 2; pass++) {
     const bt_wit_world_item_t *items = pass ? w->exports : w->imports;
     size_t n = pass ? w->export_count : w->import_count;
     for (size_t i = 0; i < n; i++) {
       baton_error_t *e = NULL;
-      if (items[i].kind == BT_WIT_ITEM_INTERFACE && items[i].interface)
-        for (size_t k = 0; k < items[i].interface->function_count && !e; k++)
-          e = check_function(w, items[i].interface->functions[k]);
-      else if (items[i].kind == BT_WIT_ITEM_FUNCTION && items[i].function)
+      if (items[i].kind == BT_WIT_ITEM_INTERFACE && items[i].interface) {
+        const bt_wit_interface_t *iface = items[i].interface;
+        e = check_types(w, iface->types, iface->type_count);
+        for (size_t k = 0; k < iface->function_count && !e; k++)
+          e = check_function(w, iface->functions[k]);
+      } else if (items[i].kind == BT_WIT_ITEM_FUNCTION && items[i].function) {
         e = check_function(w, items[i].function);
+      } else if (items[i].kind == BT_WIT_ITEM_TYPE && items[i].type) {
+        e = check_types(w, &items[i].type, 1);
+      }
       if (e) return e;
     }
   }

@@ -71,6 +71,7 @@ static void flatten(cm_ctx *c, const uint8_t *at, const bt_ctype_t *t, flat *f) 
     case BT_CT_F32: push(f, BT_WASM_F32); return;
     case BT_CT_F64: push(f, BT_WASM_F64); return;
     case BT_CT_STRING:
+    case BT_CT_MAP: /* as list<tuple<K, V>> */
     case BT_CT_LIST: push(f, BT_WASM_I32); push(f, BT_WASM_I32); return;
     case BT_CT_RECORD:
       for (uint32_t i = 0; i < t->count && f->n <= FLAT_CAP; i++) flatten(c, at, t->fields[i].type, f);
@@ -95,7 +96,8 @@ static void flatten(cm_ctx *c, const uint8_t *at, const bt_ctype_t *t, flat *f) 
         push(f, i < FLAT_CAP ? acc.v[i] : BT_WASM_I64);
       return;
     }
-    default: push(f, BT_WASM_I32); return; /* bool..u32, char, enum, flags, handles */
+    default: push(f, BT_WASM_I32); return; /* bool..u32, char, enum, flags, handles,
+                                            * future, stream, error-context */
   }
 }
 

@@ -156,6 +156,12 @@ typedef enum bt_ctype_kind {
   BT_CT_FUNC,      /* count, fields (params); elem: result or NULL */
   BT_CT_INSTANCE,  /* exports */
   BT_CT_COMPONENT, /* imports, exports */
+  /* Read and decoded to WIT, but never lifted or lowered (the canonical ABI
+   * refuses them by name). */
+  BT_CT_MAP,           /* ok: key, elem: value */
+  BT_CT_FUTURE,        /* elem: payload or NULL */
+  BT_CT_STREAM,        /* elem: payload or NULL */
+  BT_CT_ERROR_CONTEXT, /* a static singleton (primitive 0x64) */
 } bt_ctype_kind_t;
 
 /* Type flags, computed when a node is built. */
@@ -165,6 +171,8 @@ enum {
   BT_CT_HAS_MEMORY = 4,   /* a string or list occurs inside */
   BT_CT_NAMED = 8,        /* the node an import or export of a type created:
                            * an externally visible name (not inherited) */
+  BT_CT_ASYNC = 16,       /* FUNC: declared `async` (opcode 0x43); such
+                           * functions are refused when bound (witconv.c) */
 };
 
 typedef struct bt_cfield {

@@ -336,6 +336,16 @@ static bt_wit_type_t *convert_anon(dctx *d, const bt_ctype_t *u) {
       if (!shape.resource || shape.resource->kind != BT_WIT_RESOURCE)
         fail(d, "a handle refers to a type that is not a resource");
       break;
+    case BT_CT_MAP:
+      shape.kind = BT_WIT_MAP;
+      shape.key = convert_valtype(d, u->ok);
+      shape.target = convert_valtype(d, u->elem);
+      break;
+    case BT_CT_FUTURE:
+    case BT_CT_STREAM:
+      shape.kind = u->kind == BT_CT_FUTURE ? BT_WIT_FUTURE : BT_WIT_STREAM;
+      shape.target = u->elem ? convert_valtype(d, u->elem) : NULL;
+      break;
     default: fail(d, "unexpected unnamed %s type", bt_wit_kind_name((bt_wit_kind_t)u->kind));
   }
   return wit_intern(d->c, &shape);
@@ -347,6 +357,7 @@ static bt_wit_type_t *convert_anon(dctx *d, const bt_ctype_t *u) {
  * Raises. */
 static bt_wit_type_t *convert_valtype(dctx *d, const bt_ctype_t *t) {
   if (t->kind <= BT_CT_STRING) return bt_wit_prim((bt_wit_kind_t)t->kind);
+  if (t->kind == BT_CT_ERROR_CONTEXT) return bt_wit_prim(BT_WIT_ERROR_CONTEXT);
   bt_wit_type_t *w = pmap_get(&d->type_map, t);
   if (w) return w;
   if (t->kind == BT_CT_ALIAS) return convert_valtype(d, t->elem);
@@ -372,7 +383,8 @@ static void convert_defined(dctx *d, bt_wit_type_t *t, const bt_ctype_t *u) {
       return;
     case BT_CT_RESOURCE: t->kind = BT_WIT_RESOURCE; return;
     default:
-      if (u->kind > BT_CT_BORROW) fail(d, "type `%s` is not a value type", t->name);
+      if (u->kind > BT_CT_BORROW && u->kind < BT_CT_MAP)
+        fail(d, "type `%s` is not a value type", t->name);
       t->kind = BT_WIT_ALIAS;
       t->target = convert_valtype(d, u);
       return;
@@ -422,6 +434,7 @@ static bt_wit_function_t *convert_function(dctx *d, const char *name, const bt_c
   ft = bt_ctype_unalias(ft);
   bt_wit_function_t *f = wit_new(d->c, sizeof *f);
   f->name = out_str(d, name);
+  f->is_async = ft && (ft->flags & BT_CT_ASYNC);
   const char *res_name = NULL;
   size_t res_len = 0;
   if (strncmp(name, "[constructor]", 13) == 0) {

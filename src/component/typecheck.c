@@ -118,6 +118,20 @@ static size_t type_str(const bt_ctype_t *t, char *buf, size_t n, size_t at, int 
     case BT_CT_FLAGS: return put(buf, n, at, "flags");
     case BT_CT_RESOURCE: return put(buf, n, at, "resource");
     case BT_CT_FUNC: return put(buf, n, at, "func");
+    case BT_CT_ERROR_CONTEXT: return put(buf, n, at, "error-context");
+    case BT_CT_MAP:
+      at = put(buf, n, at, "map<");
+      at = type_str(t->ok, buf, n, at, depth + 1);
+      at = put(buf, n, at, ", ");
+      at = type_str(t->elem, buf, n, at, depth + 1);
+      return put(buf, n, at, ">");
+    case BT_CT_FUTURE:
+    case BT_CT_STREAM:
+      at = put(buf, n, at, t->kind == BT_CT_FUTURE ? "future" : "stream");
+      if (!t->elem) return at;
+      at = put(buf, n, at, "<");
+      at = type_str(t->elem, buf, n, at, depth + 1);
+      return put(buf, n, at, ">");
     case BT_CT_INSTANCE: return put(buf, n, at, "instance");
     case BT_CT_COMPONENT: return put(buf, n, at, "component");
     default: return put(buf, n, at, "?");
@@ -239,6 +253,9 @@ static bool match_type(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
   switch (a->kind) {
     case BT_CT_LIST:
     case BT_CT_OPTION: return match_type(m, a->elem, b->elem);
+    case BT_CT_MAP: return match_type(m, a->ok, b->ok) && match_type(m, a->elem, b->elem);
+    case BT_CT_FUTURE:
+    case BT_CT_STREAM: return match_opt(m, a->elem, b->elem);
     case BT_CT_RESULT: return match_opt(m, a->ok, b->ok) && match_opt(m, a->err, b->err);
     case BT_CT_TUPLE:
       if (a->count != b->count) return mismatch(m, a, b);
@@ -261,6 +278,10 @@ static bool match_type(mctx *m, const bt_ctype_t *a, const bt_ctype_t *b) {
       snprintf(m->why, m->n, "different resource types");
       return false;
     case BT_CT_FUNC:
+      if ((a->flags & BT_CT_ASYNC) != (b->flags & BT_CT_ASYNC)) {
+        snprintf(m->why, m->n, "one function is async and the other is not");
+        return false;
+      }
       if (!match_fields(m, a, b, "parameter")) return false;
       if (!match_opt(m, a->elem, b->elem)) {
         context(m->why, m->n, "in the result: ", "");
@@ -410,8 +431,15 @@ static bt_ctype_t *subst(sctx *s, bt_ctype_t *t) {
     case BT_CT_OPTION:
     case BT_CT_OWN:
     case BT_CT_BORROW:
+    case BT_CT_FUTURE:
+    case BT_CT_STREAM:
       tmp.elem = subst(s, t->elem);
       changed = tmp.elem != t->elem;
+      break;
+    case BT_CT_MAP:
+      tmp.ok = subst(s, t->ok);
+      tmp.elem = subst(s, t->elem);
+      changed = tmp.ok != t->ok || tmp.elem != t->elem;
       break;
     case BT_CT_RESULT:
       tmp.ok = subst(s, t->ok);

@@ -33,9 +33,11 @@ static bt_ctype_t g_prims[] = {
     {.kind = BT_CT_STRING, .size = 1, .depth = 1, .flags = BT_CT_HAS_MEMORY},
 };
 #undef PRIM
+static bt_ctype_t g_error_context = {.kind = BT_CT_ERROR_CONTEXT, .size = 1, .depth = 1};
 
 /* Contract in internal.h: NULL for non-primitive kinds. */
 bt_ctype_t *cm_prim(bt_ctype_kind_t kind) {
+  if (kind == BT_CT_ERROR_CONTEXT) return &g_error_context;
   if (kind < BT_CT_BOOL || kind > BT_CT_STRING) return NULL;
   return &g_prims[kind - BT_CT_BOOL];
 }
@@ -80,6 +82,13 @@ void cm_type_finish(cm_ctx *c, bt_ctype_t *t, const uint8_t *at) {
   t->depth = 1;
   switch (t->kind) {
     case BT_CT_LIST: t->flags |= BT_CT_HAS_MEMORY; absorb(t, t->elem); break;
+    case BT_CT_MAP: t->flags |= BT_CT_HAS_MEMORY; absorb(t, t->ok); absorb(t, t->elem); break;
+    case BT_CT_FUTURE:
+    case BT_CT_STREAM:
+      /* A handle: its payload needs no memory at the call boundary. */
+      absorb(t, t->elem);
+      t->flags &= (uint8_t)~BT_CT_HAS_MEMORY;
+      break;
     case BT_CT_OPTION:
     case BT_CT_ALIAS: absorb(t, t->elem); break;
     case BT_CT_RESULT: absorb(t, t->ok); absorb(t, t->err); break;
@@ -140,15 +149,17 @@ static const char *kind_name(const bt_ctype_t *t) {
       [BT_CT_VARIANT] = "variant",   [BT_CT_ENUM] = "enum",      [BT_CT_FLAGS] = "flags",
       [BT_CT_RESOURCE] = "resource", [BT_CT_OWN] = "own",        [BT_CT_BORROW] = "borrow",
       [BT_CT_ALIAS] = "alias",       [BT_CT_FUNC] = "function",  [BT_CT_INSTANCE] = "instance",
-      [BT_CT_COMPONENT] = "component",
+      [BT_CT_COMPONENT] = "component", [BT_CT_MAP] = "map",      [BT_CT_FUTURE] = "future",
+      [BT_CT_STREAM] = "stream",     [BT_CT_ERROR_CONTEXT] = "error-context",
   };
-  if (!t || t->kind < BT_CT_BOOL || t->kind > BT_CT_COMPONENT) return "?";
+  if (!t || t->kind < BT_CT_BOOL || t->kind > BT_CT_ERROR_CONTEXT) return "?";
   return names[t->kind];
 }
 
 /* True for the kinds a value type can have (resources are not values). */
 static bool is_value_kind(bt_ctype_kind_t k) {
-  return k >= BT_CT_BOOL && k <= BT_CT_BORROW && k != BT_CT_RESOURCE;
+  return (k >= BT_CT_BOOL && k <= BT_CT_BORROW && k != BT_CT_RESOURCE) ||
+         (k >= BT_CT_MAP && k <= BT_CT_ERROR_CONTEXT);
 }
 
 /* Reads a `valtype`: a primitive code or a type index that must name a
@@ -159,8 +170,7 @@ static bt_ctype_t *read_valtype(cm_ctx *c, cm_rd *r, cm_scope *s) {
   if (v < 0) {
     uint8_t code = (uint8_t)(v & 0x7f);
     if (code >= 0x73 && code <= 0x7f) return cm_prim((bt_ctype_kind_t)(BT_CT_BOOL + (0x7f - code)));
-    if (code == 0x64)
-      cm_fail(c, at, BATON_EUNSUPPORTED, "the `error-context` type (async) is not supported");
+    if (code == 0x64) return cm_prim(BT_CT_ERROR_CONTEXT);
     cm_fail(c, at, BATON_EMALFORMED, "invalid value type code 0x%02x", code);
   }
   if (v > UINT32_MAX) cm_fail(c, at, BATON_EMALFORMED, "type index %lld too large", (long long)v);
@@ -284,12 +294,16 @@ static bt_ctype_t *read_defvaltype(cm_ctx *c, cm_rd *r, cm_scope *s, uint8_t op,
       break;
     case 0x66:
     case 0x65:
-      cm_fail(c, at, BATON_EUNSUPPORTED, "`%s` types (async) are not supported",
-              op == 0x66 ? "stream" : "future");
-    case 0x64:
-      cm_fail(c, at, BATON_EUNSUPPORTED, "the `error-context` type (async) is not supported");
+      /* Read for WIT decoding; never lifted or lowered. */
+      t = cm_type_new(c, op == 0x66 ? BT_CT_STREAM : BT_CT_FUTURE);
+      t->elem = read_opt_valtype(c, r, s, op == 0x66 ? "stream payload" : "future payload");
+      break;
+    case 0x64: return cm_prim(BT_CT_ERROR_CONTEXT);
     case 0x63:
-      cm_fail(c, at, BATON_EUNSUPPORTED, "`map` types are not supported");
+      t = cm_type_new(c, BT_CT_MAP);
+      t->ok = read_valtype(c, r, s);
+      t->elem = read_valtype(c, r, s);
+      break;
     default:
       cm_fail(c, at, BATON_EMALFORMED, "invalid type definition opcode 0x%02x", op);
   }
@@ -717,7 +731,10 @@ static void check_visible(cm_ctx *c, const uint8_t *at, const bt_ctype_t *t, boo
     case BT_CT_LIST:
     case BT_CT_OPTION:
     case BT_CT_OWN:
+    case BT_CT_FUTURE:
+    case BT_CT_STREAM:
     case BT_CT_BORROW: check_visible(c, at, t->elem, true, e, what); return;
+    case BT_CT_MAP:
     case BT_CT_RESULT:
       check_visible(c, at, t->ok, true, e, what);
       check_visible(c, at, t->err, true, e, what);
@@ -832,7 +849,12 @@ bt_ctype_t *cm_read_deftype(cm_ctx *c, cm_rd *r, cm_scope *s) {
   uint8_t op = cm_byte(c, r, "type");
   switch (op) {
     case 0x40: return read_functype(c, r, s, at);
-    case 0x43: cm_fail(c, at, BATON_EUNSUPPORTED, "async function types are not supported");
+    case 0x43: {
+      /* `async func`: read so that the WIT prints; never bound or called. */
+      bt_ctype_t *t = read_functype(c, r, s, at);
+      t->flags |= BT_CT_ASYNC;
+      return t;
+    }
     case 0x41: return read_decls(c, r, s, true, at);
     case 0x42: return read_decls(c, r, s, false, at);
     case 0x3f: {

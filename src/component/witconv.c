@@ -106,6 +106,7 @@ static bt_wit_type_t *conv_type(cr_conv *cv, const bt_ctype_t *t, char *why, siz
     return NULL;
   }
   if (t->kind >= BT_CT_BOOL && t->kind <= BT_CT_STRING) return bt_wit_prim((bt_wit_kind_t)t->kind);
+  if (t->kind == BT_CT_ERROR_CONTEXT) return bt_wit_prim(BT_WIT_ERROR_CONTEXT);
   bt_wit_type_t *have = memo_get(&cv->types, t);
   if (have) return have;
   cr_wtype *n = cr_alloc(&cv->arena, sizeof *n);
@@ -116,6 +117,17 @@ static bt_wit_type_t *conv_type(cr_conv *cv, const bt_ctype_t *t, char *why, siz
     case BT_CT_OPTION:
       w->kind = t->kind == BT_CT_LIST ? BT_WIT_LIST : BT_WIT_OPTION;
       if (!(w->target = conv_type(cv, t->elem, why, wn))) return NULL;
+      break;
+    case BT_CT_MAP:
+      w->kind = BT_WIT_MAP;
+      if (!(w->key = conv_type(cv, t->ok, why, wn))) return NULL;
+      if (!(w->target = conv_type(cv, t->elem, why, wn))) return NULL;
+      break;
+    case BT_CT_FUTURE:
+    case BT_CT_STREAM:
+      /* Converted so that bt_abi_type_supported() can refuse them by name. */
+      w->kind = t->kind == BT_CT_FUTURE ? BT_WIT_FUTURE : BT_WIT_STREAM;
+      if (t->elem && !(w->target = conv_type(cv, t->elem, why, wn))) return NULL;
       break;
     case BT_CT_RESULT:
       w->kind = BT_WIT_RESULT;
@@ -178,6 +190,13 @@ bt_wit_function_t *cr_conv_func(cr_conv *cv, const bt_ctype_t *ft, const char *n
     *err = baton_error_new(BATON_ETYPE, "%s: not a function type", name);
     return NULL;
   }
+  if (ft->flags & BT_CT_ASYNC) {
+    *err = baton_error_new(BATON_EUNSUPPORTED,
+                           "function `%s` is async (component-model async), which baton does not "
+                           "run",
+                           name ? name : "func");
+    return NULL;
+  }
   bt_wit_function_t *fn = memo ? memo_get(&cv->funcs, ft) : NULL;
   if (fn) return fn;
   fn = cr_alloc(&cv->arena, sizeof *fn);
@@ -224,7 +243,9 @@ bool bt_cwit_type_eq(const bt_wit_type_t *a, const bt_wit_type_t *b) {
   if (a == b) return true;
   if (a->kind != b->kind) return false;
   switch (a->kind) {
-    case BT_WIT_LIST: case BT_WIT_OPTION: return bt_cwit_type_eq(a->target, b->target);
+    case BT_WIT_LIST: case BT_WIT_OPTION: case BT_WIT_FUTURE: case BT_WIT_STREAM:
+      return bt_cwit_type_eq(a->target, b->target);
+    case BT_WIT_MAP: return bt_cwit_type_eq(a->key, b->key) && bt_cwit_type_eq(a->target, b->target);
     case BT_WIT_RESULT: return bt_cwit_type_eq(a->ok, b->ok) && bt_cwit_type_eq(a->err, b->err);
     case BT_WIT_TUPLE:
       if (a->count != b->count) return false;

@@ -23,6 +23,11 @@ bool bt_wit_type_equal(const bt_wit_type_t *a, const bt_wit_type_t *b) {
     case BT_WIT_LIST:
     case BT_WIT_OPTION:
       return bt_wit_type_equal(a->target, b->target);
+    case BT_WIT_MAP:
+      return bt_wit_type_equal(a->key, b->key) && bt_wit_type_equal(a->target, b->target);
+    case BT_WIT_FUTURE:
+    case BT_WIT_STREAM:
+      return !a->target == !b->target && (!a->target || bt_wit_type_equal(a->target, b->target));
     case BT_WIT_RESULT:
       if (!a->ok != !b->ok || !a->err != !b->err) return false;
       return (!a->ok || bt_wit_type_equal(a->ok, b->ok)) && (!a->err || bt_wit_type_equal(a->err, b->err));

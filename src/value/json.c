@@ -754,6 +754,8 @@ static bool parse_value(jparser_t *p, const bt_wit_type_t *type, baton_value_t *
 baton_error_t *bt_json_parse(const char *text, size_t len, const bt_wit_type_t *type,
                              baton_value_t *out) {
   memset(out, 0, sizeof *out);
+  baton_error_t *unsup = bt_value_type_supported(type);
+  if (unsup) return unsup;
   jparser_t p = {0};
   p.c.text = text ? text : "";
   p.c.len = text ? len : 0;

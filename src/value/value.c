@@ -478,7 +478,26 @@ static bool check_value(bt_vctx_t *c, const baton_value_t *v, const bt_wit_type_
   return ok;
 }
 
+baton_error_t *bt_value_type_supported(const bt_wit_type_t *type) {
+  const bt_wit_type_t *u = bt_wit_type_unsupported(type);
+  if (!u) return NULL;
+  char ts[96];
+  bt_wit_type_text(u, ts, sizeof ts);
+  const char *why = u->kind == BT_WIT_MAP      ? "maps"
+                    : u->kind == BT_WIT_RECORD ? "a record needs at least one field"
+                                               : "component-model async";
+  if (bt_wit_type_unalias(type) == u)
+    return baton_error_new(BATON_EUNSUPPORTED, "values of type %s are not supported (%s)", ts, why);
+  char whole[96];
+  bt_wit_type_text(type, whole, sizeof whole);
+  return baton_error_new(BATON_EUNSUPPORTED,
+                         "values of type %s are not supported: it contains %s (%s)", whole, ts,
+                         why);
+}
+
 baton_error_t *bt_value_check(const baton_value_t *v, const bt_wit_type_t *type) {
+  baton_error_t *e = bt_value_type_supported(type);
+  if (e) return e;
   bt_vctx_t c = {0};
   check_value(&c, v, type);
   return bt_vctx_finish(&c);

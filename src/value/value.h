@@ -79,6 +79,11 @@ BT_HIDDEN baton_error_t *bt_json_print(const baton_value_t *v,
 BT_HIDDEN baton_error_t *bt_value_check(const baton_value_t *v,
                                         const bt_wit_type_t *type);
 
+/* Returns an UNSUPPORTED error naming the part of `type` that has no value
+ * form (map, future, stream, error-context, a record without fields; see
+ * bt_wit_type_unsupported), or NULL. The parsers and printers call it. */
+BT_HIDDEN baton_error_t *bt_value_type_supported(const bt_wit_type_t *type);
+
 /* ---- helpers shared by wave.c and json.c ---- */
 
 /* State shared by a parse or print: the input (NULL when printing), the path

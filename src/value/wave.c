@@ -927,6 +927,8 @@ static bool parse_value(wave_t *w, const bt_wit_type_t *type, baton_value_t *out
 baton_error_t *bt_wave_parse(const char *text, size_t len, const bt_wit_type_t *type,
                              baton_value_t *out) {
   memset(out, 0, sizeof *out);
+  baton_error_t *unsup = bt_value_type_supported(type);
+  if (unsup) return unsup;
   wave_t w = {0};
   w.c.text = text ? text : "";
   w.c.len = text ? len : 0;

@@ -19,11 +19,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "component/component.h"
 #include "wit/wit_internal.h"
 
-/* Reads a whole file into the scratch arena and registers it as a source.
+/* Reads a whole file into the scratch arena; stores its length in *len.
  * Raises IO errors with the path and the system's reason. */
-static uint32_t read_source(wit_ctx *c, const char *path) {
+static char *read_bytes(wit_ctx *c, const char *path, size_t *out_len) {
   FILE *f = fopen(path, "rb");
   if (!f) wit_raise(c, baton_error_new(BATON_EIO, "%s: cannot open: %s", path, strerror(errno)));
   c->open_file = f;
@@ -46,7 +47,15 @@ static uint32_t read_source(wit_ctx *c, const char *path) {
   c->open_file = NULL;
   fclose(f);
   if (bad) wit_raise(c, baton_error_new(BATON_EIO, "%s: read error", path));
-  return wit_add_source(c, path, buf ? buf : "", len);
+  *out_len = len;
+  return buf ? buf : "";
+}
+
+/* Reads a whole file and registers it as a source. Raises IO errors. */
+static uint32_t read_source(wit_ctx *c, const char *path) {
+  size_t len = 0;
+  char *buf = read_bytes(c, path, &len);
+  return wit_add_source(c, path, buf, len);
 }
 
 /* Returns "dir/name" in the scratch arena. */
@@ -117,6 +126,37 @@ static wit_group *load_file_group(wit_ctx *c, const char *path) {
   return wit_group_from_files(c, &f, 1);
 }
 
+/* Loads deps/<name>.wasm, a WIT package encoded as a component (what
+ * `wasm-tools component wit --wasm` writes): src/component decodes it, and
+ * its main package is printed as WIT text and parsed like a deps/<name>.wit
+ * file registered as "<path> (decoded)", so that it resolves against the
+ * other packages exactly as text would. Packages it refers to must be among
+ * the deps too (the encoding carries only the parts it uses). */
+static wit_group *load_wasm_group(wit_ctx *c, const char *path) {
+  size_t len = 0;
+  const char *bytes = read_bytes(c, path, &len);
+  bt_wit_resolve_t *dr = NULL;
+  baton_error_t *e = bt_component_decode_wit((const uint8_t *)bytes, len, &dr);
+  if (e) wit_raise(c, baton_error_wrap(e, "%s: cannot decode the WIT package", path));
+  const bt_wit_package_t *main = dr->main;
+  if (!main || (strcmp(main->namespace_, "root") == 0 && strcmp(main->name, "component") == 0)) {
+    bt_wit_free(dr);
+    wit_raise(c, baton_error_new(BATON_ESYNTAX,
+                                 "%s: not a WIT package encoded as a component (an ordinary "
+                                 "component or module; write the package with `wasm-tools "
+                                 "component wit --wasm`)",
+                                 path));
+  }
+  char *text = wit_print_package_to_string(main);
+  bt_wit_free(dr);
+  if (!text) wit_oom(c);
+  char *name = wit_fmt(c, "%s (decoded)", path);
+  uint32_t id = wit_add_source(c, name, text, strlen(text));
+  bt_free(text);
+  ast_file *f = wit_parse_file(c, id);
+  return wit_group_from_files(c, &f, 1);
+}
+
 /* Loads the root group at `path` and, for a directory, its deps/. */
 static void load_path(wit_ctx *c, const char *path) {
   wit_group **groups = NULL;
@@ -140,11 +180,16 @@ static void load_path(wit_ctx *c, const char *path) {
         g = load_dir_group(c, p);
       } else if (ends_with(names[i], ".wit")) {
         g = load_file_group(c, p);
-      } else if (ends_with(names[i], ".wasm") || ends_with(names[i], ".wat")) {
+      } else if (ends_with(names[i], ".wasm")) {
+        g = load_wasm_group(c, p);
+      } else if (ends_with(names[i], ".wat")) {
+        /* baton has no parser for the component text format (wabt's only
+         * reads core modules), and must not depend on node at run time. */
         wit_raise(c, baton_error_new(BATON_EUNSUPPORTED,
-                                     "%s: unsupported: WIT packages encoded as WebAssembly; "
-                                     "use the .wit text form",
-                                     p));
+                                     "%s: unsupported: WIT packages in WebAssembly text form; "
+                                     "convert it with `wasm-tools parse %s -o %.*s.wasm`, or use "
+                                     "the .wit text form",
+                                     p, p, (int)(strlen(p) - 4), p));
       } else {
         continue;
       }

@@ -8,8 +8,7 @@
  *
  * Constructs that baton does not support are parsed far enough to be
  * recognised and then rejected with an UNSUPPORTED error at their position:
- * component-model async (`async func`, `future`, `stream`, `error-context`),
- * `map<K, V>`, fixed-length `list<T, N>`, `@external-id`, `import x: path`
+ * fixed-length `list<T, N>`, `@external-id`, `import x: path`
  * and nested namespaces (`a:b:c`). All trees live in the scratch arena.
  */
 #include <string.h>
@@ -313,13 +312,26 @@ static ast_type *parse_type(parser *p, int depth) {
       return ty;
     }
     case T_FUTURE:
-      unsupported(p, sp, "`future` types (component-model async)");
-    case T_STREAM:
-      unsupported(p, sp, "`stream` types (component-model async)");
-    case T_ERROR_CONTEXT:
-      unsupported(p, sp, "`error-context` (component-model async)");
-    case T_MAP:
-      unsupported(p, sp, "`map<K, V>` types");
+    case T_STREAM: {
+      /* `future`/`stream` alone have no payload. */
+      ast_type *ty = new_type(p, t.kind == T_FUTURE ? AT_FUTURE : AT_STREAM, sp);
+      if (peek(p).kind == T_LT) ty->a = parse_angle_one(p, depth);
+      return ty;
+    }
+    case T_ERROR_CONTEXT: {
+      ast_type *ty = new_type(p, AT_PRIM, sp);
+      ty->prim = BT_WIT_ERROR_CONTEXT;
+      return ty;
+    }
+    case T_MAP: {
+      ast_type *ty = new_type(p, AT_MAP, sp);
+      expect(p, T_LT);
+      ty->a = parse_type(p, depth + 1);
+      expect(p, T_COMMA);
+      ty->b = parse_type(p, depth + 1);
+      expect(p, T_GT);
+      return ty;
+    }
     default:
       unexpected(p, t, "a type");
   }
@@ -342,10 +354,9 @@ static void parse_params(parser *p, ast_param **params, size_t *n) {
   }
 }
 
-/* Parses a func-type: `func(params) -> T` (rejecting `async`). */
+/* Parses a func-type: `[async] func(params) -> T`. */
 static void parse_func_type(parser *p, ast_func *f) {
-  wit_tok t = peek(p);
-  if (t.kind == T_ASYNC) unsupported(p, tok_span(p, t), "`async` functions (component-model async)");
+  f->is_async = eat(p, T_ASYNC);
   f->span = tok_span(p, expect(p, T_FUNC));
   parse_params(p, &f->params, &f->nparams);
   if (eat(p, T_ARROW)) f->result = parse_type(p, 0);

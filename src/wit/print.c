@@ -193,7 +193,7 @@ static void handle_name(out *o, const bt_wit_type_t *t, bool force_own) {
 /* Prints a reference to a type: its name, or the structure of an anonymous
  * type (an own<> handle is written as just the resource's name). */
 static void type_name(out *o, const bt_wit_type_t *t) {
-  if (t->kind <= BT_WIT_STRING) {
+  if (t->kind <= BT_WIT_STRING || t->kind == BT_WIT_ERROR_CONTEXT) {
     str(o, bt_wit_kind_name(t->kind));
     return;
   }
@@ -209,6 +209,22 @@ static void type_name(out *o, const bt_wit_type_t *t) {
       str(o, t->kind == BT_WIT_LIST ? "list<" : "option<");
       type_name(o, t->target);
       str(o, ">");
+      break;
+    case BT_WIT_MAP:
+      str(o, "map<");
+      type_name(o, t->key);
+      str(o, ", ");
+      type_name(o, t->target);
+      str(o, ">");
+      break;
+    case BT_WIT_FUTURE:
+    case BT_WIT_STREAM:
+      str(o, t->kind == BT_WIT_FUTURE ? "future" : "stream");
+      if (t->target) {
+        str(o, "<");
+        type_name(o, t->target);
+        str(o, ">");
+      }
       break;
     case BT_WIT_TUPLE:
       str(o, "tuple<");
@@ -238,6 +254,7 @@ static void type_name(out *o, const bt_wit_type_t *t) {
 /* Prints a function's signature after its name: `func(a: T) -> R` or
  * `constructor(a: T)` (the implicit `self` of methods is omitted). */
 static void signature(out *o, const bt_wit_function_t *f) {
+  if (f->is_async) str(o, "async ");
   str(o, f->kind == BT_WIT_FUNC_CONSTRUCTOR ? "constructor(" : "func(");
   size_t skip = f->kind == BT_WIT_FUNC_METHOD ? 1 : 0;
   for (size_t i = skip; i < f->param_count; i++) {
@@ -546,6 +563,42 @@ char *wit_print_to_string(const bt_wit_resolve_t *r, const bt_wit_world_t *world
     }
     bt_free(o.buf);
     return NULL;
+  }
+  return o.buf;
+}
+
+char *bt_wit_type_text(const bt_wit_type_t *t, char *buf, size_t cap) {
+  if (!buf || !cap) return buf;
+  out o;
+  memset(&o, 0, sizeof o);
+  if (t) type_name(&o, t);
+  else str(&o, "_");
+  const char *text = o.failed || !o.buf ? "?" : o.buf;
+  size_t n = strlen(text);
+  if (n < cap) {
+    memcpy(buf, text, n + 1);
+  } else {
+    size_t keep = cap > 4 ? cap - 4 : 0;
+    memcpy(buf, text, keep);
+    memcpy(buf + keep, "...", cap - keep - 1);
+    buf[cap - 1] = 0;
+  }
+  bt_free(o.buf);
+  return buf;
+}
+
+char *wit_print_package_to_string(const bt_wit_package_t *p) {
+  out o;
+  memset(&o, 0, sizeof o);
+  package(&o, p, true);
+  if (o.failed) {
+    bt_free(o.buf);
+    return NULL;
+  }
+  if (!o.buf) {
+    char *empty = bt_malloc(1);
+    if (empty) empty[0] = 0;
+    return empty;
   }
   return o.buf;
 }

@@ -307,6 +307,23 @@ static bt_wit_type_t *resolve_value_type(pkg_state *st, scope *sc, const ast_typ
       return wit_intern(st->c, &shape);
     case AT_OWN: return resolve_handle(st, sc, BT_WIT_OWN, &a->name);
     case AT_BORROW: return resolve_handle(st, sc, BT_WIT_BORROW, &a->name);
+    case AT_MAP: {
+      shape.kind = BT_WIT_MAP;
+      shape.key = resolve_value_type(st, sc, a->a);
+      shape.target = resolve_value_type(st, sc, a->b);
+      /* As wit-parser: a primitive other than a float, written directly. */
+      bt_wit_kind_t k = shape.key->kind;
+      if (k < BT_WIT_BOOL || k > BT_WIT_STRING || k == BT_WIT_F32 || k == BT_WIT_F64)
+        wit_fail(st->c, a->span,
+                 "invalid map key type: map keys must be bool, u8, u16, u32, u64, s8, s16, s32, "
+                 "s64, char, or string");
+      return wit_intern(st->c, &shape);
+    }
+    case AT_FUTURE:
+    case AT_STREAM:
+      shape.kind = a->kind == AT_FUTURE ? BT_WIT_FUTURE : BT_WIT_STREAM;
+      if (a->a) shape.target = resolve_value_type(st, sc, a->a);
+      return wit_intern(st->c, &shape);
   }
   wit_fail(st->c, a->span, "internal error: unknown type syntax");
 }
@@ -321,6 +338,9 @@ static void collect_deps(wit_ctx *c, const ast_type *a, ast_id **deps, size_t *n
     case AT_LIST:
     case AT_OPTION:
     case AT_RESULT:
+    case AT_MAP:
+    case AT_FUTURE:
+    case AT_STREAM:
       collect_deps(c, a->a, deps, n, cap);
       collect_deps(c, a->b, deps, n, cap);
       break;
@@ -478,8 +498,10 @@ static bt_wit_type_t *resolve_typedef(pkg_state *st, scope *sc, const ast_typede
       t->kind = kinds[d->kind];
       check_members_unique(st, d, what[d->kind]);
       /* The Component Model (unlike WIT's grammar) requires at least one
-       * field or flag, and at most 32 flags. */
-      if (d->nmembers == 0 && (d->kind == AD_RECORD || d->kind == AD_FLAGS))
+       * field or flag, and at most 32 flags. wasm-tools' WIT parser accepts
+       * a record without fields (only its binary encoding is refused), so
+       * baton does too and refuses it where values are laid out. */
+      if (d->nmembers == 0 && d->kind == AD_FLAGS)
         wit_fail(st->c, d->name.span, "%s `%s` must have at least one %s",
                  d->kind == AD_RECORD ? "record" : "flags", d->name.s, what[d->kind]);
       if (d->kind == AD_FLAGS && d->nmembers > 32)
@@ -632,6 +654,7 @@ static bt_wit_function_t *resolve_function(pkg_state *st, scope *sc, const ast_f
       break;
   }
   fn->resource = res;
+  fn->is_async = f->is_async;
   fn->docs = out_str(c, f->docs);
   fn->stability = stab(st, &f->attrs);
   fn->loc = wit_loc(c, f->name.span);
@@ -857,7 +880,7 @@ static void resolve_world(pkg_state *st, bt_wit_world_t *w, const ast_world *aw)
 /* Raises when an ungated item refers to a type excluded by a disabled
  * feature, following anonymous types down to named ones. */
 static void check_ref(pkg_state *st, const bt_wit_type_t *t, wit_span from, const char *what) {
-  if (!t || t->kind <= BT_WIT_STRING) return;
+  if (!t || t->kind <= BT_WIT_STRING || t->kind == BT_WIT_ERROR_CONTEXT) return;
   if (t->name) {
     if (t->excluded_)
       wit_fail(st->c, from,
@@ -866,6 +889,7 @@ static void check_ref(pkg_state *st, const bt_wit_type_t *t, wit_span from, cons
     return;
   }
   check_ref(st, t->target, from, what);
+  check_ref(st, t->key, from, what);
   check_ref(st, t->ok, from, what);
   check_ref(st, t->err, from, what);
   for (size_t i = 0; i < t->count && t->types; i++) check_ref(st, t->types[i], from, what);

@@ -17,8 +17,12 @@ static bt_wit_type_t g_prims[] = {
     PRIM(BT_WIT_STRING),
 };
 #undef PRIM
+/* error-context is a primitive in the Component Model, added after the
+ * others, so its kind sits outside the BOOL..STRING range. */
+static bt_wit_type_t g_error_context = {.kind = BT_WIT_ERROR_CONTEXT};
 
 bt_wit_type_t *bt_wit_prim(bt_wit_kind_t kind) {
+  if (kind == BT_WIT_ERROR_CONTEXT) return &g_error_context;
   if (kind < BT_WIT_BOOL || kind > BT_WIT_STRING) return NULL;
   return &g_prims[kind - BT_WIT_BOOL];
 }
@@ -50,6 +54,10 @@ const char *bt_wit_kind_name(bt_wit_kind_t kind) {
     case BT_WIT_OWN: return "own";
     case BT_WIT_BORROW: return "borrow";
     case BT_WIT_ALIAS: return "type";
+    case BT_WIT_MAP: return "map";
+    case BT_WIT_FUTURE: return "future";
+    case BT_WIT_STREAM: return "stream";
+    case BT_WIT_ERROR_CONTEXT: return "error-context";
   }
   return "?";
 }
@@ -85,6 +93,7 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 static uint64_t hash_shape(const bt_wit_type_t *t) {
   uint64_t h = (uint64_t)t->kind;
   h = mix(h, (uint64_t)(uintptr_t)t->target);
+  h = mix(h, (uint64_t)(uintptr_t)t->key);
   h = mix(h, (uint64_t)(uintptr_t)t->resource);
   h = mix(h, (uint64_t)(uintptr_t)t->ok);
   h = mix(h, (uint64_t)(uintptr_t)t->err);
@@ -95,7 +104,7 @@ static uint64_t hash_shape(const bt_wit_type_t *t) {
 
 /* True when two anonymous types have the same structure. */
 static bool same_shape(const bt_wit_type_t *a, const bt_wit_type_t *b) {
-  if (a->kind != b->kind || a->target != b->target || a->resource != b->resource ||
+  if (a->kind != b->kind || a->target != b->target || a->key != b->key || a->resource != b->resource ||
       a->ok != b->ok || a->err != b->err || a->count != b->count)
     return false;
   for (size_t i = 0; i < a->count; i++)
@@ -129,6 +138,7 @@ bt_wit_type_t *wit_intern(wit_ctx *c, const bt_wit_type_t *shape) {
   }
   bt_wit_type_t *t = wit_new_type(c, shape->kind);
   t->target = shape->target;
+  t->key = shape->key;
   t->resource = shape->resource;
   t->ok = shape->ok;
   t->err = shape->err;
@@ -158,7 +168,10 @@ static bool compute_has_borrow(const bt_wit_type_t *t) {
     case BT_WIT_BORROW: return true;
     case BT_WIT_LIST:
     case BT_WIT_OPTION:
+    case BT_WIT_FUTURE:
+    case BT_WIT_STREAM:
     case BT_WIT_ALIAS: return wit_type_has_borrow(t->target);
+    case BT_WIT_MAP: return wit_type_has_borrow(t->key) || wit_type_has_borrow(t->target);
     case BT_WIT_RESULT: return wit_type_has_borrow(t->ok) || wit_type_has_borrow(t->err);
     case BT_WIT_TUPLE:
       for (size_t i = 0; i < t->count; i++)
@@ -181,6 +194,57 @@ bool wit_type_has_borrow(const bt_wit_type_t *t) {
   bt_wit_type_t *m = (bt_wit_type_t *)t;
   if (!m->has_borrow_) m->has_borrow_ = compute_has_borrow(t) ? 2 : 1;
   return m->has_borrow_ == 2;
+}
+
+/* ---- types baton does not support at run time ---- */
+
+/* True when t itself (not its parts) is unsupported at run time. */
+static bool unsupported_here(const bt_wit_type_t *t) {
+  return t->kind == BT_WIT_MAP || t->kind == BT_WIT_FUTURE || t->kind == BT_WIT_STREAM ||
+         t->kind == BT_WIT_ERROR_CONTEXT || (t->kind == BT_WIT_RECORD && t->count == 0);
+}
+
+/* Returns whether t or a part of it is unsupported, memoized in the type
+ * like has_borrow_ (types form a DAG; the cache keeps the walk linear). */
+static bool has_unsupported(const bt_wit_type_t *t) {
+  if (!t || (t->kind <= BT_WIT_STRING && t->kind >= BT_WIT_BOOL)) return false;
+  if (t->kind == BT_WIT_ERROR_CONTEXT) return true;
+  bt_wit_type_t *m = (bt_wit_type_t *)t;
+  if (m->unsupported_) return m->unsupported_ == 2;
+  m->unsupported_ = 1; /* types are acyclic; this only guards re-entry */
+  bool bad = unsupported_here(t) || has_unsupported(t->target) || has_unsupported(t->key) ||
+             has_unsupported(t->ok) || has_unsupported(t->err);
+  for (size_t i = 0; !bad && i < t->count; i++) {
+    if (t->types) bad = has_unsupported(t->types[i]);
+    else if (t->fields) bad = has_unsupported(t->fields[i].type);
+  }
+  m->unsupported_ = bad ? 2 : 1;
+  return bad;
+}
+
+const bt_wit_type_t *bt_wit_type_unsupported(const bt_wit_type_t *t) {
+  /* Descend through the parts that contain one until t is the culprit. */
+  while (t && has_unsupported(t) && !unsupported_here(t)) {
+    const bt_wit_type_t *parts[4] = {t->target, t->key, t->ok, t->err};
+    const bt_wit_type_t *next = NULL;
+    for (int i = 0; i < 4 && !next; i++)
+      if (has_unsupported(parts[i])) next = parts[i];
+    for (size_t i = 0; !next && i < t->count; i++) {
+      const bt_wit_type_t *p = t->types ? t->types[i] : t->fields ? t->fields[i].type : NULL;
+      if (has_unsupported(p)) next = p;
+    }
+    t = next;
+  }
+  return t && has_unsupported(t) ? t : NULL;
+}
+
+const bt_wit_type_t *bt_wit_function_unsupported(const bt_wit_function_t *f) {
+  if (!f) return NULL;
+  for (size_t i = 0; i < f->param_count; i++) {
+    const bt_wit_type_t *u = bt_wit_type_unsupported(f->params[i].type);
+    if (u) return u;
+  }
+  return bt_wit_type_unsupported(f->result);
 }
 
 /* ---- queries on a finished model ---- */

@@ -111,6 +111,13 @@ typedef enum bt_wit_kind {
   BT_WIT_OWN,      /* handle: target (as written), resource (underlying) */
   BT_WIT_BORROW,   /* handle: target (as written), resource (underlying) */
   BT_WIT_ALIAS,    /* `type a = t` or a `use`d name: target */
+  /* Parsed, resolved and printed, but not supported at run time (the ABI,
+   * values, bindings and component calls refuse them by name; see
+   * bt_wit_type_unsupported()). */
+  BT_WIT_MAP,           /* map<K, V>: key, target (the value type) */
+  BT_WIT_FUTURE,        /* future<T> / future: target (NULL without payload) */
+  BT_WIT_STREAM,        /* stream<T> / stream: target (NULL without payload) */
+  BT_WIT_ERROR_CONTEXT, /* error-context: a static singleton (bt_wit_prim) */
 } bt_wit_kind_t;
 
 typedef enum bt_wit_owner_kind {
@@ -137,8 +144,11 @@ struct bt_wit_type {
   bt_wit_loc_t loc;
 
   /* LIST/OPTION: element type. ALIAS: the aliased type. OWN/BORROW: the
-   * resource as named (the resource itself or an alias of it). */
+   * resource as named (the resource itself or an alias of it). MAP: the
+   * value type. FUTURE/STREAM: the payload (NULL when absent). */
   bt_wit_type_t *target;
+  /* MAP: the key type. */
+  bt_wit_type_t *key;
   /* OWN/BORROW: the underlying RESOURCE (target with aliases followed). */
   bt_wit_type_t *resource;
   /* RESULT payloads; NULL for `_` / absent. */
@@ -153,6 +163,7 @@ struct bt_wit_type {
   uint32_t src_[3]; /* defining span: file, start, end */
   uint8_t excluded_;
   uint8_t has_borrow_; /* 0 unknown, 1 no, 2 yes */
+  uint8_t unsupported_; /* 0 unknown, 1 no, 2 yes (bt_wit_type_unsupported) */
 };
 
 /* ---- functions ---- */
@@ -180,6 +191,7 @@ struct bt_wit_function {
   size_t param_count;
   bt_wit_param_t *params;
   bt_wit_type_t *result; /* NULL: the function returns nothing */
+  bool is_async;         /* `async func`: parsed and printed, never called */
   const char *docs;
   bt_wit_stability_t stability;
   bt_wit_loc_t loc;
@@ -276,7 +288,7 @@ typedef struct bt_wit_options {
  * package's *.wit files and an optional deps/ folder. On success stores a new
  * resolve in *out (free with bt_wit_free) and returns NULL; on failure
  * returns an error (SYNTAX for bad WIT, IO, NO_MEMORY, UNSUPPORTED for
- * component-model async features) and leaves *out NULL. */
+ * the constructs listed in docs/wit.md) and leaves *out NULL. */
 BT_HIDDEN baton_error_t *bt_wit_parse_path(const char *path, bt_wit_resolve_t **out);
 BT_HIDDEN baton_error_t *bt_wit_parse_path_opts(const char *path, const bt_wit_options_t *opts,
                                                 bt_wit_resolve_t **out);
@@ -319,6 +331,22 @@ BT_HIDDEN bt_wit_type_t *bt_wit_prim(bt_wit_kind_t kind);
 
 /* Follows ALIAS links to the defining type. NULL-safe. */
 BT_HIDDEN const bt_wit_type_t *bt_wit_type_unalias(const bt_wit_type_t *type);
+
+/* Returns the first part of `t` (t itself, or a type it contains, following
+ * aliases and named types) that baton parses and prints but cannot pass at
+ * run time: map<K, V>, future, stream, error-context, or a record without
+ * fields. NULL when every part is supported (or t is NULL). Layers that lay
+ * out, convert or bind values call this to refuse such types by name. */
+BT_HIDDEN const bt_wit_type_t *bt_wit_type_unsupported(const bt_wit_type_t *t);
+
+/* Writes WIT for a reference to `t` into buf (at most cap bytes including
+ * the NUL, truncated with "..."): its name, or the structure of an anonymous
+ * type as `wasm-tools` prints it (`map<string, u32>`, `stream`). Returns buf. */
+BT_HIDDEN char *bt_wit_type_text(const bt_wit_type_t *t, char *buf, size_t cap);
+
+/* Returns the first function parameter or result type that
+ * bt_wit_type_unsupported() reports, or NULL. */
+BT_HIDDEN const bt_wit_type_t *bt_wit_function_unsupported(const bt_wit_function_t *f);
 
 /* Returns a static lower-case name for a kind ("u32", "record", "own"). */
 BT_HIDDEN const char *bt_wit_kind_name(bt_wit_kind_t kind);

@@ -195,6 +195,9 @@ typedef enum ast_type_kind {
   AT_RESULT,
   AT_OWN,
   AT_BORROW,
+  AT_MAP,    /* a: key, b: value */
+  AT_FUTURE, /* a: payload or NULL */
+  AT_STREAM, /* a: payload or NULL */
 } ast_type_kind;
 
 typedef struct ast_type ast_type;
@@ -203,7 +206,7 @@ struct ast_type {
   bt_wit_kind_t prim;
   wit_span span;
   ast_id name;        /* NAME, OWN, BORROW */
-  ast_type *a, *b;    /* LIST/OPTION element; RESULT ok (a) and err (b) */
+  ast_type *a, *b;    /* LIST/OPTION element; RESULT ok (a) and err (b); MAP key (a), value (b) */
   ast_type **items;   /* TUPLE */
   size_t nitems;
 };
@@ -232,6 +235,7 @@ typedef struct ast_func {
   size_t nparams;
   ast_type *result; /* NULL when absent */
   wit_span span;    /* the `func` / `constructor` keyword */
+  bool is_async;    /* written `async func` */
 } ast_func;
 
 typedef struct ast_member { /* record field, variant case, enum case, flag */
@@ -471,5 +475,9 @@ BT_HIDDEN void wit_world_finish(wit_ctx *c, bt_wit_world_t *world);
 /* Returns the printer's output as a NUL-terminated heap string (bt_malloc),
  * or NULL on allocation failure. */
 BT_HIDDEN char *wit_print_to_string(const bt_wit_resolve_t *r, const bt_wit_world_t *world_only);
+
+/* Prints one package alone as a WIT file (`package x:y;` and its items,
+ * foreign names referenced by qualified path). Heap string, NULL on OOM. */
+BT_HIDDEN char *wit_print_package_to_string(const bt_wit_package_t *p);
 
 #endif

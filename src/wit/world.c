@@ -92,7 +92,7 @@ static bool owned_by_source(const cloner *cl, const bt_wit_type_t *t) {
  * source are copied (once), anonymous types are re-interned when a part
  * changed, and everything else is shared. Raises on out-of-memory. */
 static bt_wit_type_t *clone_type(cloner *cl, bt_wit_type_t *t) {
-  if (!t || t->kind <= BT_WIT_STRING) return t;
+  if (!t || t->kind <= BT_WIT_STRING || t->kind == BT_WIT_ERROR_CONTEXT) return t;
   bt_wit_type_t *done = pm_get(cl->map, t);
   if (done) return done;
   if (t->name && owned_by_source(cl, t)) {
@@ -104,6 +104,7 @@ static bt_wit_type_t *clone_type(cloner *cl, bt_wit_type_t *t) {
     n->interface = cl->to_iface;
     pm_put(cl->c, cl->map, t, n);
     n->target = clone_type(cl, t->target);
+    n->key = clone_type(cl, t->key);
     n->resource = clone_type(cl, t->resource);
     n->ok = clone_type(cl, t->ok);
     n->err = clone_type(cl, t->err);
@@ -120,11 +121,12 @@ static bt_wit_type_t *clone_type(cloner *cl, bt_wit_type_t *t) {
   bt_wit_type_t shape = *t;
   bool changed = false;
   shape.target = clone_type(cl, t->target);
+  shape.key = clone_type(cl, t->key);
   shape.resource = clone_type(cl, t->resource);
   shape.ok = clone_type(cl, t->ok);
   shape.err = clone_type(cl, t->err);
-  changed = shape.target != t->target || shape.resource != t->resource || shape.ok != t->ok ||
-            shape.err != t->err;
+  changed = shape.target != t->target || shape.key != t->key || shape.resource != t->resource ||
+            shape.ok != t->ok || shape.err != t->err;
   if (t->count && t->types) {
     shape.types = wit_tmp(cl->c, t->count * sizeof *shape.types);
     for (size_t i = 0; i < t->count; i++) {

@@ -939,6 +939,46 @@ TEST(misc) {
   EXPECT(g, "\"\"", "tools.describe", "[]");
 }
 
+/* ---- WIT that parses but has no C binding ---- */
+
+/* Async functions, map/stream/future/error-context and field-less records
+ * are refused by name, never emitted as broken C. */
+TEST(unsupported_wit) {
+  static const struct {
+    const char *wit, *msg;
+  } cases[] = {
+      {"package a:b; world w { export g: async func(); }",
+       "world w: function g is async (component-model async), which C bindings do not support"},
+      {"package a:b; interface i { resource r { m: async func(); } } world w { import i; }",
+       "world w: function [method]r.m is async"},
+      {"package a:b; interface i { type m = map<string, u32>; } world w { export i; }",
+       "world w: type m: map<string, u32> has no C binding (maps are not supported)"},
+      {"package a:b; interface i { record e {} f: func(); } world w { import i; }",
+       "world w: type e: e has no C binding (a record needs at least one field)"},
+      {"package a:b; world w { type s = stream<u8>; import f: func(s: s); }",
+       "world w: type s: stream<u8> has no C binding (component-model async is not supported)"},
+      {"package a:b; world w { import f: func(x: list<future>); }",
+       "world w: function f: parameter x: future: component-model async types are not supported"},
+      {"package a:b; world w { export f: func() -> error-context; }",
+       "world w: function f: result: error-context: component-model async types"},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    bt_wit_resolve_t *r = NULL;
+    ASSERT_OK(bt_wit_parse_string("unsup.wit", cases[k].wit, &r));
+    const bt_wit_world_t *w = NULL;
+    ASSERT_OK(bt_wit_find_world(r, "w", &w));
+    bt_bindgen_output_t out;
+    memset(&out, 0, sizeof out);
+    baton_error_t *e = bt_bindgen_c(r, w, &out);
+    ASSERT_NOT_NULL(e);
+    ASSERT_EQ(baton_error_code(e), BATON_EUNSUPPORTED);
+    ASSERT_CONTAINS(baton_error_message(e), cases[k].msg);
+    baton_error_delete(e);
+    bt_bindgen_output_free(&out);
+    bt_wit_free(r);
+  }
+}
+
 /* ---- the example of docs/bindgen.md ---- */
 
 static guest_t g_orders;
@@ -1037,6 +1077,7 @@ int main(void) {
   RUN(kitchen_imports);
   RUN(resources);
   RUN(misc);
+  RUN(unsupported_wit);
   RUN(orders_example);
   unload_guest(&g_kitchen);
   unload_guest(&g_orders);

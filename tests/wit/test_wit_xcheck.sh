@@ -18,6 +18,12 @@
 #   4. wasm-tools rejects it too, unless the second line says
 #      `// wasm-tools: accepts` (constructs baton deliberately rejects).
 #
+# For every unencodable corpus entry (tests/wit/corpus/unencodable/*: WIT
+# that parses but that no component can carry, such as records without
+# fields, so it defines no world):
+#   5. baton accepts and prints it, and wasm-tools accepts both the original
+#      and baton's printing.
+#
 # Normalization before comparing worlds (see docs/wit.md): lines holding only
 # doc comments (`///`) or feature gates (`@since`, `@unstable`,
 # `@deprecated`) are dropped, because a component does not carry them, and
@@ -166,5 +172,28 @@ while read -r status path rest; do
     fail "invalid/$(basename "$path"): wasm-tools says \"$status${rest:+ $rest}\", expected $want"
   fi
 done < <(node "$TOOL" validate-many "${rejects[@]}" "${accepts[@]}")
+
+# Unencodable entries: accepted by both, before and after baton prints them.
+unenc=()
+for entry in "$CORPUS"/unencodable/*; do
+  [ -e "$entry" ] || continue
+  name=$(basename "$entry")
+  out=$TMP/unenc-${name%.wit}.wit
+  if ! "$TW" print "$entry" >"$out" 2>"$TMP/err"; then
+    fail "unencodable/$name: baton rejects it: $(cat "$TMP/err")"
+    continue
+  fi
+  pass
+  unenc+=("$entry" "$out")
+done
+if [ ${#unenc[@]} -gt 0 ]; then
+  while read -r status path rest; do
+    if [ "$status" == ok ]; then
+      pass
+    else
+      fail "unencodable: wasm-tools rejects ${path%:}: $rest"
+    fi
+  done < <(node "$TOOL" validate-many "${unenc[@]}")
+fi
 
 finish

@@ -21,6 +21,11 @@
 //       or OUT_DIR/WORLD.err holding the error
 //   node tests/wit/wasm-tools.mjs validate-many WIT_PATH...
 //       validate several inputs; prints "ok PATH" or "error PATH: message"
+//   node tests/wit/wasm-tools.mjs package-wasm WIT_PATH WORLD OUT.wasm
+//       the WIT package holding WORLD, encoded as a component (the payload
+//       of the `component-type` section `embed` writes: a component exporting
+//       the world's type, the form `component wit --wasm` gives a package
+//       with one world), for deps/*.wasm; jco has no `--wasm` option
 //
 // The node_modules directory defaults to <repo>/tools/node_modules and can be
 // overridden with BATON_NODE_MODULES. Exit status: 0 success, 1 tool error,
@@ -80,6 +85,29 @@ async function validate(witPath) {
   }
 }
 
+// Returns the payload of a core module's `component-type` custom section.
+function componentTypeSection(mod) {
+  const leb = (pos) => {
+    let v = 0, shift = 0, b;
+    do { b = mod[pos++]; v |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    return [v >>> 0, pos];
+  };
+  let p = 8;
+  while (p < mod.length) {
+    const id = mod[p++];
+    let size;
+    [size, p] = leb(p);
+    const end = p + size;
+    if (id === 0) {
+      const [nlen, q] = leb(p);
+      const name = Buffer.from(mod.subarray(q, q + nlen)).toString('utf8');
+      if (name === 'component-type' || name.startsWith('component-type:')) return mod.subarray(q + nlen, end);
+    }
+    p = end;
+  }
+  throw new Error('no component-type custom section');
+}
+
 async function worldWit(witPath, world) {
   const core = await embedDummy(witPath, world);
   const component = await tools.componentNew(core);
@@ -112,6 +140,11 @@ try {
     case 'world-wit': {
       if (args.length !== 2) die('usage: world-wit WIT_PATH WORLD');
       process.stdout.write(await worldWit(args[0], args[1]));
+      break;
+    }
+    case 'package-wasm': {
+      if (args.length !== 3) die('usage: package-wasm WIT_PATH WORLD OUT.wasm');
+      writeFileSync(args[2], componentTypeSection(await embedDummy(args[0], args[1])));
       break;
     }
     case 'validate': {
