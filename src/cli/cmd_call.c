@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "engine/internal.h"
 #include "util/common.h"
 
 static double now_us(void) {
@@ -149,7 +150,9 @@ static int cmd_call_inner(int argc, char **argv) {
   baton_val_t *args = NULL, *results = NULL;
   double *times = NULL;
   baton_error_t *err = baton_engine_new(NULL, &engine);
-  if (!err) err = baton_module_new_file(engine, file, &module);
+  /* Parsed only: the imports (the pre) and the export are checked before
+   * the module is compiled. */
+  if (!err) err = bt_module_parse_file(engine, file, &module);
   if (!err) err = baton_linker_new(engine, &linker);
   if (!err) {
     const char *gargv[] = {file};
@@ -210,6 +213,8 @@ static int cmd_call_inner(int argc, char **argv) {
     }
   }
 
+  err = bt_module_compile(module);
+  if (err) goto done_err;
   baton_instance_config_t ic = {.timeout_ms = timeout, .max_memory = max_mem};
   bool exited = false;
   for (uint64_t r = 0; r < repeat; r++) {

@@ -15,6 +15,7 @@
 #include "app/internal.h"
 #include "cli/cli.h"
 #include "component/component.h"
+#include "engine/internal.h"
 #include "value/value.h"
 #include "wit/wit.h"
 
@@ -82,7 +83,9 @@ int cmd_call_typed(const char *file, int npos, char **pos, const char *wit, cons
   size_t nargs = npos > 2 ? (size_t)npos - 2 : 0;
   if (npos < 2) err = baton_error_new(BATON_EINVALID_ARGUMENT, "a typed call needs an EXPORT");
   if (!err) err = baton_engine_new(NULL, &engine);
-  if (!err) err = baton_module_new_file(engine, file, &module);
+  /* Parsed only: the world, the export, the arguments and the imports are
+   * checked before the module is compiled. */
+  if (!err) err = bt_module_parse_file(engine, file, &module);
   if (!err) err = bt_abi_check_world(module, world);
   if (!err) err = bt_world_find_export(world, file, pos[1], &fn, core, sizeof core);
   if (!err && nargs != fn->param_count) {
@@ -107,7 +110,11 @@ int cmd_call_typed(const char *file, int npos, char **pos, const char *wit, cons
     err = baton_linker_define_wasi(linker, &wc);
   }
   baton_instance_config_t ic = {.timeout_ms = timeout, .max_memory = max_mem, .poison_on_trap = true};
-  if (!err) err = baton_instance_new(linker, module, &ic, &inst, &trap);
+  baton_instance_pre_t *pre = NULL;
+  if (!err) err = baton_instance_pre_new(linker, module, &pre);
+  if (!err) err = bt_module_compile(module);
+  if (!err) err = baton_instance_pre_instantiate(pre, &ic, &inst, &trap);
+  baton_instance_pre_delete(pre);
   if (!err && !trap) err = bt_abi_call(inst, fn, core, args, nargs, &res, &trap);
   if (err) {
     rc = cli_fail(err);

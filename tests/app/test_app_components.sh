@@ -14,7 +14,8 @@
 #      refused at load;
 #   3. imports are checked before anything is compiled: an app whose
 #      component imports `wasi:http/types` (a component, and a core module),
-#      and `baton call` on such a component, fail with the clear message
+#      and `baton call` on such a component or core module (typed or
+#      not), fail with the clear message
 #      while the C compiler (CC, a script recording its invocations) is
 #      never run and the cache stays empty; a good app does run it.
 # Needs clang, node and tools/node_modules; their absence is a failure.
@@ -192,6 +193,14 @@ err_has 'import `wasi:http/types@0.2.0` is not provided'
 compiled_nothing
 fresh 3
 t "unprovided import: a core module of an app" 2 baton run -f http-core.toml --input '"x"'
+err_has 'unresolved import wasi:http/types@0.2.0.[method]fields.get'
+compiled_nothing
+fresh 5
+t "unprovided import: baton call on a core module" 2 baton call comp/http-core.wasm handle-init 1 2
+err_has 'unresolved import wasi:http/types@0.2.0.[method]fields.get'
+compiled_nothing
+fresh 6
+t "unprovided import: typed baton call on a core module" 2 baton call comp/http-core.wasm --wit wit --world module1 handle-init '"x"'
 err_has 'unresolved import wasi:http/types@0.2.0.[method]fields.get'
 compiled_nothing
 fresh 4
