@@ -157,6 +157,8 @@ baton_error_t *bt_module_parse(baton_engine_t *engine, const uint8_t *bytes, siz
 
 baton_error_t *bt_module_compile(baton_module_t *m) {
   if (m->glue) return NULL;
+  bt_free(m->so_path); /* a failed earlier attempt */
+  m->so_path = NULL;
   baton_error_t *err = bt_aot_compile(m->engine, m);
   if (!err) err = load_object(m);
   if (!err) err = bind_glue(m);
