@@ -203,9 +203,12 @@ fresh 6
 t "unprovided import: typed baton call on a core module" 2 baton call comp/http-core.wasm --wit wit --world module1 handle-init '"x"'
 err_has 'unresolved import wasi:http/types@0.2.0.[method]fields.get'
 compiled_nothing
+sed '/wasi:http/d' "$T/http.wat" >"$T/good.wat"
+node "$S/tests/component/wasm-tools.mjs" parse "$T/good.wat" comp/good.wasm
+printf '[application]\nname = "g"\n[component.g]\nsource = "comp/good.wasm"\n' >good.toml
 fresh 4
-t "a good app compiles" 0 baton run -q -f spin-comp.toml --input '"order #1001"'
-last_out "$R1"
+t "a good app compiles" 0 baton call -f good.toml g handle
+last_out "0"
 if [ -s "$T/cc.log" ] && compgen -G "$BATON_CACHE_DIR/*.so" >/dev/null; then pass; else fail "want the compiler run"; fi
 unset CC
 
