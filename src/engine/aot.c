@@ -192,6 +192,8 @@ static void cache_key(baton_engine_t *engine, const baton_module_t *m, char hex[
    * string whenever the lowering's output changes. */
   bt_sha256_update(&s, "baton-simd-lower-1", 19);
   bt_sha256_update(&s, bt_simd_rt_text, strlen(bt_simd_rt_text));
+  /* Extended constant expressions folded by xconst.c: bump on changes. */
+  bt_sha256_update(&s, "baton-xconst-1", 15);
   bt_sha256_final(&s, digest);
   bt_sha256_hex(digest, hex);
 }
@@ -210,7 +212,13 @@ static baton_error_t *build_bytes(baton_engine_t *engine, baton_module_t *m, con
   snprintf(so_path, sizeof so_path, "%s/out.so", workdir);
   snprintf(log_path, sizeof log_path, "%s/log.txt", workdir);
 
-  int e = write_file(wasm_path, bytes, len);
+  /* wasm2c 1.0.32 cannot translate extended constant expressions. */
+  uint8_t *folded = NULL;
+  size_t folded_len = 0;
+  baton_error_t *ferr = bt_aot_fold_const_exprs(bytes, len, &folded, &folded_len);
+  if (ferr) return ferr;
+  int e = write_file(wasm_path, folded ? folded : bytes, folded ? folded_len : len);
+  bt_free(folded);
   if (!e) e = write_file(abi_path, bt_glue_abi_text, strlen(bt_glue_abi_text));
   if (!e && lw) {
     char rt_path[PATH_MAX];

@@ -172,6 +172,15 @@ BT_HIDDEN baton_error_t *bt_module_compile(baton_module_t *m);
 BT_HIDDEN baton_error_t *bt_aot_compile(baton_engine_t *engine,
                                         baton_module_t *m);
 
+/* ---- xconst.c ---- */
+
+/* Rewrites extended constant expressions (i32/i64 add, sub, mul) of global
+ * initialisers and segment offsets in a valid module as single constants,
+ * for wasm2c 1.0.32. Sets *out to the new bytes (caller frees) or NULL when
+ * there is nothing to fold; BATON_EUNSUPPORTED when one reads a global. */
+BT_HIDDEN baton_error_t *bt_aot_fold_const_exprs(const uint8_t *bytes, size_t len, uint8_t **out,
+                                                 size_t *out_len);
+
 /* ---- glue.c ---- */
 
 /* Writes the glue C file for module w to f. lowered is w after

@@ -5,8 +5,8 @@
  * host call), memory limits, host imports and link errors, memory pooling
  * (zeroed reuse, flat RSS over 100k instances), threads, allocation
  * failure injection, and the AOT conformance fixes: runaway recursion traps
- * and signalling NaNs are quieted under gcc and clang builds, and failed
- * compiles are remembered.
+ * and signalling NaNs are quieted under gcc and clang builds, extended
+ * constant expressions are folded, and failed compiles are remembered.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -968,6 +968,41 @@ TEST(signalling_nans_are_quieted) {
   baton_engine_delete(e);
 }
 
+/* Extended constant expressions in globals and segment offsets are folded
+ * for wasm2c (which cannot translate them); one that reads an imported
+ * global is reported as unsupported. */
+TEST(extended_const_expressions) {
+  baton_instance_t *inst = instance_of(g_engine, "extended_const.wasm", 0);
+  ASSERT_NOT_NULL(inst);
+  static const struct {
+    const char *fn;
+    int32_t arg; /* < 0: none */
+    int64_t want;
+  } cases[] = {
+      {"a", -1, 22},        {"b", -1, -4294967296LL}, {"c", -1, -2147483647}, {"w", -1, 65536},
+      {"plain", -1, 5},     {"byte", 16, 42},         {"byte", 32, 0x6a},     {"byte", 37, 0x7e},
+      {"slot", 6, 7},       {"slot", 2, 8},           {"slot2", -1, 7},
+  };
+  for (size_t i = 0; i < BT_ARRAY_LEN(cases); i++) {
+    baton_val_t arg = I32(cases[i].arg), res;
+    baton_trap_t *trap = NULL;
+    ASSERT_OK(baton_instance_call(inst, cases[i].fn, &arg, cases[i].arg < 0 ? 0 : 1, &res, 1, &trap));
+    ASSERT_NULL(trap);
+    int64_t got = res.kind == BATON_I64 ? res.of.i64 : res.of.i32;
+    if (got != cases[i].want) fprintf(stderr, "case %zu (%s)\n", i, cases[i].fn);
+    ASSERT_EQ(got, cases[i].want);
+  }
+  baton_val_t arg = I32(3);
+  ASSERT_EQ(expect_trap(inst, "slot", &arg, 1, 1, NULL, 0), BATON_TRAP_CALL_INDIRECT); /* ref.null */
+  baton_instance_delete(inst);
+  baton_module_t *m = NULL;
+  baton_error_t *err = baton_module_new_file(g_engine, t_guest("extended_const_import.wasm"), &m);
+  ASSERT_NOT_NULL(err);
+  ASSERT_EQ(baton_error_code(err), BATON_EUNSUPPORTED);
+  ASSERT_CONTAINS(baton_error_message(err), "data segment 0: an extended constant expression that reads an imported global");
+  baton_error_delete(err);
+}
+
 /* Counts the lines of a file (0 when it does not exist). */
 static int count_lines(const char *path) {
   FILE *f = fopen(path, "r");
@@ -1084,6 +1119,7 @@ int main(void) {
   RUN(runaway_recursion_exhausts_stack);
   RUN(runaway_recursion_through_host_traps);
   RUN(signalling_nans_are_quieted);
+  RUN(extended_const_expressions);
   RUN(failed_compile_is_remembered);
   baton_engine_delete(g_engine);
   TEST_MAIN_END();
