@@ -5,7 +5,8 @@
  * one world in the form wasm-tools prints a component of that world. For a
  * .wasm (a component, or a core module with an embedded component-type
  * section) it prints the world the binary carries, as `wasm-tools component
- * wit` does.
+ * wit` does; a component that is a WIT package encoded as a component (what
+ * `wasm-tools component wit --wasm` writes) prints as that package.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ int cmd_wit(int argc, char **argv) {
   free(pos);
   bt_wit_resolve_t *r = NULL;
   baton_error_t *err = NULL;
-  bool binary = false;
+  bool binary = false, component = false;
   FILE *f = fopen(path, "rb");
   if (f) {
     unsigned char magic[4] = {0};
@@ -39,8 +40,12 @@ int cmd_wit(int argc, char **argv) {
       long n = ftell(f);
       fseek(f, 0, SEEK_SET);
       uint8_t *bytes = malloc(n > 0 ? (size_t)n : 1);
-      if (bytes && fread(bytes, 1, (size_t)n, f) == (size_t)n) err = bt_component_decode_wit(bytes, (size_t)n, &r);
-      else err = baton_error_new(BATON_EIO, "%s: read error", path);
+      if (bytes && fread(bytes, 1, (size_t)n, f) == (size_t)n) {
+        component = n >= 8 && bytes[6] == 1; /* layer 1: a component, not a core module */
+        err = bt_component_decode_wit(bytes, (size_t)n, &r);
+      } else {
+        err = baton_error_new(BATON_EIO, "%s: read error", path);
+      }
       free(bytes);
     }
     fclose(f);
@@ -48,7 +53,12 @@ int cmd_wit(int argc, char **argv) {
   if (!binary) err = bt_wit_parse_path(path, &r);
   if (err) return cli_fail(baton_error_wrap(err, "%s", path));
   const char *world_name = cli_get(opts, 1, "world");
-  if (binary) {
+  /* A WIT package (not world `root` of `root:component`) prints whole. */
+  bool package = binary && component && !world_name && r->main &&
+                 !(strcmp(r->main->namespace_, "root") == 0 && strcmp(r->main->name, "component") == 0);
+  if (package) {
+    err = bt_wit_print(r, stdout);
+  } else if (binary) {
     const bt_wit_world_t *w;
     err = bt_wit_find_world(r, world_name, &w);
     if (!err) err = bt_wit_print_world(r, w, stdout);

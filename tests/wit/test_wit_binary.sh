@@ -7,7 +7,9 @@
 #      from the directory with the .wasm dependency, and wasm-tools accepts
 #      baton's printing. The package includes an `async func` method, which
 #      the component reader keeps (and the printer shows), and map, stream,
-#      future and error-context types.
+#      future and error-context types. `baton wit` on the .wasm prints the
+#      package as its source prints (jco's wasm-tools cannot print package
+#      binaries: it panics with "Unexpected wit package").
 #   2. deps/<name>.wat is refused with a message naming the file and the
 #      `wasm-tools parse` alternative; an ordinary component or a broken
 #      file in deps/ is refused naming the file.
@@ -128,6 +130,13 @@ else
     fail "wasm-tools rejects the directory with deps/dep.wasm: $(cat err)"
   fi
   if node "$TOOL" validate bin.wit >/dev/null 2>err; then pass; else fail "wasm-tools rejects baton's printing: $(cat err)"; fi
+fi
+# `baton wit` on the package binary prints the package, like its source.
+"$TW" print pkg/dep.wit >pkg-text.wit 2>&1
+if "$B" wit bin/deps/dep.wasm >pkg-bin.wit 2>&1 && diff -u pkg-text.wit pkg-bin.wit; then
+  pass
+else
+  fail "baton wit on the package binary differs from the package source (- source, + binary)"
 fi
 
 # ---- 2. what deps/ cannot hold ----
