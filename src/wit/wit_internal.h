@@ -377,8 +377,8 @@ typedef struct ast_file {
 } ast_file;
 
 /* Parses source `file` into a syntax tree in the scratch arena. Raises on
- * syntax errors and on unsupported constructs (async, future, stream,
- * error-context, map, fixed-size lists, @external-id, `import x: path`). */
+ * syntax errors and on unsupported constructs (fixed-size lists,
+ * @external-id, `import x: path`, nested namespaces). */
 BT_HIDDEN ast_file *wit_parse_file(wit_ctx *c, uint32_t file);
 
 /* ---- resolution ---- */
