@@ -995,6 +995,7 @@ baton_error_t *bt_wasm_simd_lower(const bt_wasm_module_t *m, const uint8_t *byte
   if (!L.err && L.any) emit_module(&L, sec, &o);
   if (!L.err && o.failed) L.err = "out of memory";
   baton_error_t *err = NULL;
+  if (L.err && !L.any) L.err = NULL; /* no v128 seen: leave the module to wasm2c */
   if (L.err) {
     bool invalid = !strncmp(L.err, "invalid", 7) || strstr(L.err, "alignment") || strstr(L.err, "unknown memory");
     err = baton_error_new(invalid ? BATON_EINVALID : BATON_EUNSUPPORTED, "SIMD lowering: %s", L.err);
