@@ -308,6 +308,9 @@ static bool lower_const(low_t *L, cur_t *c, bt_strbuf_t *o, int half) {
       case 0x43: put_byte(o, op); bt_strbuf_append(o, (const char *)rd_n(c, 4), c->bad ? 0 : 4); break;
       case 0x44: put_byte(o, op); bt_strbuf_append(o, (const char *)rd_n(c, 8), c->bad ? 0 : 8); break;
       case 0xd0: put_byte(o, op); put_byte(o, rd_b(c)); break;
+      case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e:
+        put_byte(o, op); /* extended constant expressions (folded later) */
+        break;
       case 0xd2: put_byte(o, op); put_u(o, map_func(L, rd_u(c, 32))); break;
       case 0x23: {
         uint64_t g = rd_u(c, 32);
