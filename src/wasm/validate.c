@@ -1020,6 +1020,21 @@ static bool op_simd(vd_t *v) {
 
 /* Validates one instruction whose opcode byte has been read. */
 static bool step(vd_t *v, uint8_t op) {
+  uint32_t x;
+  switch (op) { /* the most frequent instructions, inline */
+    case 0x20: /* local.get */
+      if (!rd_u32(v, &x)) return false;
+      if (x >= v->nlocals) break; /* op_variable reports it */
+      return push(v, v->locals[x]);
+    case 0x21: case 0x22: /* local.set, local.tee */
+      if (!rd_u32(v, &x)) return false;
+      if (x >= v->nlocals) break;
+      return pop(v, v->locals[x], NULL) &&
+             (op == 0x21 || push(v, v->locals[x]));
+    case 0x41: return skip_sleb(v, 32) && push(v, T_I32);
+    default: break;
+  }
+  if (v->pos != v->op_at + 1) v->pos = v->op_at + 1; /* re-read in full */
   const opinfo_t *o = &k_ops[op];
   switch (o->kind) {
     case OK_SIMPLE: return apply_sig(v, o->in, o->out);
