@@ -60,11 +60,16 @@ static bool params_have_pointers(const bt_wit_function_t *fn) {
   return false;
 }
 
-/* Returns an UNSUPPORTED error naming the first parameter or the result
- * whose type has no canonical ABI representation (`what` names the
- * function in the message), or NULL. */
+/* Returns an UNSUPPORTED error for an `async func` (never run), or naming
+ * the first parameter or the result whose type has no canonical ABI
+ * representation (`what` names the function in the message), or NULL. */
 static baton_error_t *check_supported(const bt_wit_function_t *fn, const char *what) {
   char why[200];
+  if (fn->is_async)
+    return baton_error_new(BATON_EUNSUPPORTED,
+                           "%s: `%s` is an async function (component-model async), which baton "
+                           "does not run",
+                           what, fn->name);
   for (size_t i = 0; i < fn->param_count; i++)
     if (!bt_abi_type_supported(fn->params[i].type, why, sizeof why))
       return baton_error_new(BATON_EUNSUPPORTED, "%s, parameter %s: %s", what,

@@ -15,7 +15,8 @@
 #      file in deps/ is refused naming the file.
 #   3. Components with async functions or map types: `baton wit` prints them
 #      as wasm-tools does, and `baton call` refuses them, naming the
-#      function (and the type).
+#      function (and the type); so do typed calls on a core module given
+#      such a world with --wit.
 #
 # Requirements: node and the jco package (tools/node_modules); their absence
 # is a failure, not a skip. Environment as test_wit_xcheck.sh.
@@ -213,5 +214,24 @@ expect_err "async import refused" "function \`log\` is async (component-model as
   "$B" call async.wasm h
 expect_err "async export refused" "function \`g\` is async (component-model async), which baton does not run" \
   "$B" call async-export.wasm h
+
+# Typed calls on a core module (--wit): refused by name, not run.
+cat >core.wat <<'WAT'
+(module
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+  (func (export "f") (param i32 i32) (result i32) local.get 1)
+  (func (export "g") (result i32) i32.const 7))
+WAT
+if command -v wat2wasm >/dev/null 2>&1 && wat2wasm core.wat -o core.wasm; then
+  printf 'package t:e;\nworld w {\n  export g: async func() -> u32;\n}\n' >core-async.wit
+  printf 'package t:f;\nworld w {\n  export f: func(m: map<string, u32>) -> u32;\n}\n' >core-map.wit
+  expect_err "typed async call refused" "export \"g\": \`g\` is an async function (component-model async), which baton does not run" \
+    "$B" call core.wasm g --wit core-async.wit --world w
+  expect_err "typed map call refused" "export \"f\", parameter m: map<string, u32>: maps are not supported by baton's canonical ABI" \
+    "$B" call core.wasm f '[("a", 1)]' --wit core-map.wit --world w
+else
+  fail "wat2wasm could not build the core module"
+fi
 
 finish
