@@ -17,7 +17,8 @@
  * bytes under the same toolchain and the same baton returns that error
  * without spawning anything. Failures that may be transient (a tool that
  * cannot be started or was killed, a full disk, no memory) are not
- * remembered. Deleting the file (or the cache) forces a new attempt.
+ * remembered. Deleting the file (or the cache), or setting BATON_KEEP_AOT
+ * (which keeps the work files of a failure), forces a new attempt.
  */
 #define _GNU_SOURCE /* dladdr */
 #include <dirent.h>
@@ -404,7 +405,9 @@ baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
     m->cache_hit = true;
     return NULL;
   }
-  baton_error_t *err = negative_read(err_path);
+  /* BATON_KEEP_AOT asks for the work files of a failure: compile again. */
+  bool keep = getenv("BATON_KEEP_AOT") != NULL;
+  baton_error_t *err = keep ? NULL : negative_read(err_path);
   if (err) return err;
 
   int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -414,7 +417,7 @@ baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
   }
   if (access(final_path, R_OK) == 0) {
     m->cache_hit = true; /* another process compiled it while we waited */
-  } else if ((err = negative_read(err_path))) {
+  } else if (!keep && (err = negative_read(err_path))) {
     /* another process failed to compile it while we waited */
   } else {
     double t0 = now_seconds();
@@ -434,7 +437,7 @@ baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
       } else if (!transient_failure(err)) {
         negative_write(dir, err_path, err);
       }
-      if (!err || !getenv("BATON_KEEP_AOT")) remove_dir(workdir);
+      if (!err || !keep) remove_dir(workdir);
       else err = baton_error_wrap(err, "work files kept in %s", workdir);
     }
     m->compile_seconds = now_seconds() - t0;

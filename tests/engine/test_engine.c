@@ -1079,6 +1079,14 @@ TEST(failed_compile_is_remembered) {
   ASSERT_EQ(system(cmd), 0);
   baton_error_delete(load_with_cc(cache, path));
   ASSERT_EQ(count_lines(count), 4);
+  /* BATON_KEEP_AOT retries, to keep the work files of the failure. */
+  setenv("BATON_KEEP_AOT", "1", 1);
+  baton_error_t *kept = load_with_cc(cache, path);
+  unsetenv("BATON_KEEP_AOT");
+  ASSERT_NOT_NULL(kept);
+  ASSERT_CONTAINS(baton_error_message(kept), "work files kept in");
+  baton_error_delete(kept);
+  ASSERT_EQ(count_lines(count), 6);
   /* A full disk is not a verdict on the module: every load retries. */
   snprintf(path, sizeof path, "%s/cc-full", dir);
   for (int i = 0; i < 2; i++) {
@@ -1087,7 +1095,7 @@ TEST(failed_compile_is_remembered) {
     ASSERT_CONTAINS(baton_error_message(err), "No space left");
     baton_error_delete(err);
   }
-  ASSERT_EQ(count_lines(count), 8);
+  ASSERT_EQ(count_lines(count), 10);
   setenv("PATH", saved, 1);
   free(saved);
   baton_error_delete(first);
