@@ -181,12 +181,12 @@ static baton_error_t *check_import(baton_app_t *app, bt_comp_t *x, const bt_wit_
     if (bt_wasi2_provides(it->name)) return NULL;                /* WASI 0.2, from the host */
     if (bt_app_is_config(x, it)) return check_config(x, it);     /* config, as for core modules */
     if (bt_wasi2_is_wasi(it->name))
-      return baton_error_new(BATON_ELINK, "component `%s` imports `%s`, which neither baton (it implements WASI "
-                             "0.2.x cli, io, clocks, random and filesystem) nor a dependency provides",
-                             x->m->name, it->name);
-    return baton_error_new(BATON_ELINK, "component `%s` imports `%s`, which no dependency provides (add "
-                           "[component.%s.dependencies] \"%s\" = { component = \"...\" })",
-                           x->m->name, it->name, x->m->name, it->name);
+      return baton_error_new(BATON_ELINK, BT_POS_FMT ": component `%s` imports `%s`, which neither baton (it "
+                             "implements WASI 0.2.x cli, io, clocks, random and filesystem) nor a dependency "
+                             "provides", BT_POS_ARGS(x->m->pos), x->m->name, it->name);
+    return baton_error_new(BATON_ELINK, BT_POS_FMT ": component `%s` imports `%s`, which no dependency provides "
+                           "(add [component.%s.dependencies] \"%s\" = { component = \"...\" })",
+                           BT_POS_ARGS(x->m->pos), x->m->name, it->name, x->m->name, it->name);
   }
   bt_comp_t *p = provider_of(app, d);
   if (!p)

@@ -185,6 +185,7 @@ printf '[application]\nname = "h"\n[component.m]\nsource = "comp/http-core.wasm"
 export CC=$T/cc.sh
 fresh 1
 t "unprovided import: a component of an app" 2 baton run -f http.toml --input '"x"'
+err_has 'http.toml:5:'
 err_has 'component `h` imports `wasi:http/types@0.2.0`, which neither baton (it implements WASI 0.2.x cli, io, clocks, random and filesystem) nor a dependency provides'
 compiled_nothing
 fresh 2
