@@ -112,6 +112,19 @@ for entry in "$S"/tests/wit/corpus/valid/*; do
   [ "$rc" = 0 ] || { fail "corpus $entry"; continue; }
   for world in $(printf '%s\n' "$out" | sed -n -E 's/^world ([^ ]+) \{$/\1/p'); do
     world=${world#%}
+    case $(basename "$entry") in
+      19-async | 20-maps)
+        # WIT baton parses but cannot bind: refused by name (docs/wit.md).
+        run "$B" bindgen c --wit "$entry" --world "$world" --out "$T/c/refused"
+        if [ "$rc" = 2 ] && [[ "$err" == *"world $world: "* ]] &&
+          [[ "$err" == *"component-model async"* || "$err" == *"maps are not supported"* ]]; then
+          pass
+        else
+          fail "corpus-$(basename "$entry")-$world: expected a refusal naming the type"
+        fi
+        continue
+        ;;
+    esac
     compile_world "corpus-$(basename "$entry")-$world" "$entry" "$world"
     ncorpus=$((ncorpus + 1))
   done
