@@ -176,8 +176,9 @@ BT_HIDDEN baton_error_t *bt_aot_compile(baton_engine_t *engine,
 
 /* Rewrites extended constant expressions (i32/i64 add, sub, mul) of global
  * initialisers and segment offsets in a valid module as single constants,
- * for wasm2c 1.0.32. Sets *out to the new bytes (caller frees) or NULL when
- * there is nothing to fold; BATON_EUNSUPPORTED when one reads a global. */
+ * for wasm2c 1.0.32; when some read imported globals, moves the module's
+ * initialisation into a synthesised start function instead. Sets *out to the
+ * new bytes (caller frees) or NULL when there is nothing to rewrite. */
 BT_HIDDEN baton_error_t *bt_aot_fold_const_exprs(const uint8_t *bytes, size_t len, uint8_t **out,
                                                  size_t *out_len);
 
