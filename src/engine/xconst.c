@@ -223,11 +223,9 @@ static bool lift_global(xc_t *x, uint32_t i, const uint8_t *type) {
 
 /* Lift mode: reads an active segment's offset (after its flags and index)
  * and records it; the caller writes the segment as passive. */
-static bool lift_offset(xc_t *x, char kind, uint32_t index, uint32_t target, const uint8_t **expr,
-                        size_t *expr_len) {
+static bool lift_offset(xc_t *x, const uint8_t **expr, size_t *expr_len) {
   bt_strbuf_t *out = x->out, tmp = BT_STRBUF_INIT;
   bool dyn;
-  (void)kind, (void)index, (void)target;
   *expr = x->p;
   x->out = &tmp;
   bool ok = const_expr(x, &dyn);
@@ -247,7 +245,7 @@ static bool elem_entry(xc_t *x, uint32_t i, uint64_t flags, const uint8_t *from)
   size_t expr_len = 0;
   bool dyn, active = !(flags & 1);
   if (x->lift && active) {
-    if (!lift_offset(x, 'e', i, (uint32_t)table, &expr, &expr_len)) return false;
+    if (!lift_offset(x, &expr, &expr_len)) return false;
     bt_strbuf_putc(x->out, flags & 4 ? 5 : 1); /* passive, then kind or type */
     if (!(flags & 3)) bt_strbuf_putc(x->out, flags & 4 ? 0x70 : 0x00);
   } else {
@@ -273,7 +271,7 @@ static bool data_entry(xc_t *x, uint32_t i, uint64_t flags, const uint8_t *from)
   size_t expr_len = 0;
   bool dyn, active = !(flags & 1);
   if (x->lift && active) {
-    if (!lift_offset(x, 'd', i, 0, &expr, &expr_len)) return false;
+    if (!lift_offset(x, &expr, &expr_len)) return false;
     bt_strbuf_putc(x->out, 1); /* passive */
   } else {
     copy(x, from);
