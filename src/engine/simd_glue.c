@@ -48,6 +48,8 @@ static const char *ctype(uint8_t t) {
     case BT_WASM_I64: case BT_WASM_V128: return "u64";
     case BT_WASM_F32: return "f32";
     case BT_WASM_F64: return "f64";
+    case BT_WASM_FUNCREF: return "wasm_rt_funcref_t";
+    case BT_WASM_EXTERNREF: return "wasm_rt_externref_t";
     default: return NULL;
   }
 }
@@ -66,8 +68,25 @@ static char code_of(uint8_t t) {
     case BT_WASM_I32: return 'i';
     case BT_WASM_I64: case BT_WASM_V128: return 'j';
     case BT_WASM_F32: return 'f';
+    case BT_WASM_FUNCREF: return 'r';
+    case BT_WASM_EXTERNREF: return 'e';
     default: return 'd';
   }
+}
+
+/* Writes `slot = expr;` for a non-v128 value of type t (funcrefs travel
+ * boxed, as in glue.c). */
+static void put_pack(FILE *f, uint8_t t, const char *slot, const char *expr) {
+  if (t == BT_WASM_FUNCREF) fprintf(f, "  %s.ref = bt_funcref_box(%s);\n", slot, expr);
+  else if (t == BT_WASM_EXTERNREF) fprintf(f, "  %s.ref = %s;\n", slot, expr);
+  else fprintf(f, "  %s.%s = %s;\n", slot, member(t), expr);
+}
+
+/* Writes the C value of bt_glue_val_t `slot` holding type t. */
+static void put_unpack(FILE *f, uint8_t t, const char *slot) {
+  if (t == BT_WASM_FUNCREF) fprintf(f, "bt_funcref_unbox(%s.ref)", slot);
+  else if (t == BT_WASM_EXTERNREF) fprintf(f, "%s.ref", slot);
+  else fprintf(f, "%s.%s", slot, member(t));
 }
 
 /* Writes the lowered C return type of ft (v128 results count twice). */
@@ -101,12 +120,18 @@ void bt_simd_glue_import(FILE *f, const bt_wasm_functype_t *ft, const char *fn, 
   for (uint32_t p = 0; p < ft->nparams; p++) {
     if (ft->params[p] == BT_WASM_V128)
       fprintf(f, "  memcpy(a[%u].v128, &a%u, 8); memcpy(a[%u].v128 + 8, &a%uh, 8);\n", p, p, p, p);
-    else
-      fprintf(f, "  a[%u].%s = a%u;\n", p, member(ft->params[p]), p);
+    else {
+      char slot[32], expr[32];
+      snprintf(slot, sizeof slot, "a[%u]", p);
+      snprintf(expr, sizeof expr, "a%u", p);
+      put_pack(f, ft->params[p], slot, expr);
+    }
   }
   fprintf(f, "  bt_rt->call_import(ctx, %uu, a, r);\n", index);
   if (nr == 1) {
-    fprintf(f, "  return r[0].%s;\n", member(ft->results[0]));
+    fputs("  return ", f);
+    put_unpack(f, ft->results[0], "r[0]");
+    fputs(";\n", f);
   } else if (nr > 1) {
     fputs("  ", f);
     put_lowered_ret(f, ft);
@@ -117,7 +142,11 @@ void bt_simd_glue_import(FILE *f, const bt_wasm_functype_t *ft, const char *fn, 
                 slot + 1, k);
         slot++;
       } else {
-        fprintf(f, "  out.%c%u = r[%u].%s;\n", code_of(ft->results[k]), slot, k, member(ft->results[k]));
+        char rs[32];
+        snprintf(rs, sizeof rs, "r[%u]", k);
+        fprintf(f, "  out.%c%u = ", code_of(ft->results[k]), slot);
+        put_unpack(f, ft->results[k], rs);
+        fputs(";\n", f);
       }
     }
     fputs("  return out;\n", f);
@@ -134,25 +163,33 @@ void bt_simd_glue_export(FILE *f, const bt_wasm_functype_t *ft, const char *fn, 
   fputs("  ", f);
   uint32_t nr = 0;
   for (uint32_t i = 0; i < ft->nresults; i++) nr += ft->results[i] == BT_WASM_V128 ? 2 : 1;
-  if (nr == 1) {
-    fprintf(f, "r[0].%s = ", member(ft->results[0]));
-  } else if (nr > 1) {
+  if (nr > 0) {
     put_lowered_ret(f, ft);
     fputs(" out = ", f);
   }
   fprintf(f, "%s((Z_m_instance_t *)inst", fn);
   for (uint32_t p = 0; p < ft->nparams; p++) {
-    if (ft->params[p] == BT_WASM_V128) fprintf(f, ", p%u, p%uh", p, p);
-    else fprintf(f, ", a[%u].%s", p, member(ft->params[p]));
+    char slot[32];
+    snprintf(slot, sizeof slot, "a[%u]", p);
+    if (ft->params[p] == BT_WASM_V128) {
+      fprintf(f, ", p%u, p%uh", p, p);
+    } else {
+      fputs(", ", f);
+      put_unpack(f, ft->params[p], slot);
+    }
   }
   fputs(");\n", f);
+  if (nr == 1) put_pack(f, ft->results[0], "r[0]", "out");
   for (uint32_t k = 0, slot = 0; nr > 1 && k < ft->nresults; k++, slot++) {
     if (ft->results[k] == BT_WASM_V128) {
       fprintf(f, "  memcpy(r[%u].v128, &out.j%u, 8); memcpy(r[%u].v128 + 8, &out.j%u, 8);\n", k, slot, k,
               slot + 1);
       slot++;
     } else {
-      fprintf(f, "  r[%u].%s = out.%c%u;\n", k, member(ft->results[k]), code_of(ft->results[k]), slot);
+      char rs[32], ex[32];
+      snprintf(rs, sizeof rs, "r[%u]", k);
+      snprintf(ex, sizeof ex, "out.%c%u", code_of(ft->results[k]), slot);
+      put_pack(f, ft->results[k], rs, ex);
     }
   }
   fputs("  (void)a; (void)r;\n}\n", f);

@@ -4,7 +4,8 @@
  * (src/wasm/simd_lower.c) and the SIMD glue: v128 arguments and results
  * (alone and mixed with other types, multi-value), a host import with v128
  * in its signature, exported v128 globals read and written, v128 through
- * block results, select, drop, tee and dead code, a SIMD loop over memory,
+ * block results, select, drop, tee and dead code, v128 next to externref
+ * in signatures, a SIMD loop over memory,
  * out-of-bounds v128 loads and stores (a partially out-of-bounds store
  * writes nothing), shuffles, float min/max of signed zeros, and a v128
  * function and global exported by one instance and imported by another.
@@ -195,9 +196,19 @@ TEST(v128_blocks_select_drop_dead_code) {
     call_ok(inst, fns[k], args, 3, res, 1);
     ASSERT_V4(res[0], 5, 6, 7, 8);
   }
-  baton_val_t a = V4(9, 8, 7, 6), res[1];
+  baton_val_t a = V4(9, 8, 7, 6), res[2];
   call_ok(inst, "dead", &a, 1, res, 1);
   ASSERT_V4(res[0], 9, 8, 7, 6);
+  /* v128 next to reference values. */
+  int cookie;
+  baton_val_t mix[2] = {{.kind = BATON_EXTERNREF, .of.ref = &cookie}, V4(3, 1, 4, 1)};
+  call_ok(inst, "mixed", mix, 2, res, 2);
+  ASSERT_V4(res[0], 3, 1, 4, 1);
+  ASSERT_EQ(res[1].kind, BATON_EXTERNREF);
+  ASSERT_TRUE(res[1].of.ref == &cookie);
+  baton_val_t one[2] = {V4(0, 0, 0, 0), {.kind = BATON_EXTERNREF, .of.ref = &cookie}};
+  call_ok(inst, "one_ref", one, 2, res, 1);
+  ASSERT_TRUE(res[0].of.ref == &cookie);
   baton_instance_delete(inst);
   baton_module_delete(m);
 }
