@@ -18,6 +18,7 @@
 #include "component/component.h"
 #include "component/instance.h"
 #include "engine/internal.h"
+#include "util/fileio.h"
 #include "value/value.h"
 
 bt_comp_t *bt_app_comp(baton_app_t *app, const char *name) {
@@ -207,22 +208,11 @@ static baton_error_t *load_world(bt_comp_t *c) {
   } else {
     /* The module's own component-type section (any section whose name
      * starts with "component-type"). */
-    FILE *f = fopen(c->m->source.text, "rb");
     uint8_t *bytes = NULL;
-    long len = 0;
-    if (f) {
-      fseek(f, 0, SEEK_END);
-      len = ftell(f);
-      fseek(f, 0, SEEK_SET);
-      bytes = bt_malloc(len > 0 ? (size_t)len : 1);
-      if (bytes && fread(bytes, 1, (size_t)len, f) != (size_t)len) {
-        bt_free(bytes);
-        bytes = NULL;
-      }
-      fclose(f);
-    }
-    if (!bytes) return baton_error_new(BATON_EIO, "cannot read %s", c->m->source.text);
-    baton_error_t *err = bt_component_decode_wit(bytes, (size_t)len, &c->wit);
+    size_t len = 0;
+    baton_error_t *err = bt_read_input(c->m->source.text, true, &bytes, &len);
+    if (err) return err;
+    err = bt_component_decode_wit(bytes, len, &c->wit);
     bt_free(bytes);
     if (err && baton_error_code(err) == BATON_ENOT_FOUND) {
       /* No embedded WIT: the app's own contracts in <manifest dir>/wit,

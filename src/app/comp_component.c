@@ -37,17 +37,14 @@
 #include "abi/abi.h"
 #include "app/internal.h"
 #include "component/instance.h"
+#include "util/fileio.h"
 #include "wasi/preview2.h"
 
 /* ---- loading ---- */
 
 bool bt_appc_is_component_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return false;
   uint8_t head[8];
-  bool yes = fread(head, 1, 8, f) == 8 && bt_component_is_component(head, 8);
-  fclose(f);
-  return yes;
+  return bt_read_head(path, head, 8) == 8 && bt_component_is_component(head, 8);
 }
 
 baton_error_t *bt_appc_load(baton_app_t *app, bt_comp_t *c) {

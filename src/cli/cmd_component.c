@@ -21,6 +21,7 @@
 #include "abi/abi.h"
 #include "cli/cli.h"
 #include "component/instance.h"
+#include "util/fileio.h"
 #include "util/strbuf.h"
 #include "value/value.h"
 #include "wasi/preview2.h"
@@ -155,12 +156,8 @@ done:
 }
 
 bool cli_is_component_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return false;
   uint8_t head[8];
-  bool yes = fread(head, 1, 8, f) == 8 && bt_component_is_component(head, 8);
-  fclose(f);
-  return yes;
+  return bt_read_head(path, head, 8) == 8 && bt_component_is_component(head, 8);
 }
 
 baton_error_t *cli_compile_component(baton_engine_t *engine, const char *path, char *summary, size_t n) {

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "component/component.h"
+#include "util/fileio.h"
 #include "wasm/wasm.h"
 
 static const char *kind_name(bt_wasm_externkind_t k) {
@@ -76,43 +77,31 @@ int cmd_inspect(int argc, char **argv) {
   }
   const char *file = pos[0];
   free(pos);
-  FILE *f = fopen(file, "rb");
-  if (!f) {
-    fprintf(stderr, "baton: %s: %s\n", file, strerror(errno));
-    return BT_EXIT_USAGE;
-  }
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *bytes = malloc(len > 0 ? (size_t)len : 1);
-  if (!bytes || fread(bytes, 1, (size_t)len, f) != (size_t)len) {
-    fclose(f);
-    free(bytes);
-    fprintf(stderr, "baton: %s: read error\n", file);
-    return BT_EXIT_USAGE;
-  }
-  fclose(f);
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  baton_error_t *rerr = bt_read_input(file, true, &bytes, &len);
+  if (rerr) return cli_fail(rerr);
   if (bt_component_is_component(bytes, (size_t)len)) {
     bt_component_t *c;
     baton_error_t *cerr = bt_component_parse(bytes, (size_t)len, &c);
     if (cerr) {
-      free(bytes);
+      bt_free(bytes);
       return cli_fail(baton_error_wrap(cerr, "%s", file));
     }
-    printf("component %s (%ld bytes)\n", file, len);
+    printf("component %s (%zu bytes)\n", file, len);
     print_component(c, 0);
     bt_component_free(c);
-    free(bytes);
+    bt_free(bytes);
     return BT_EXIT_OK;
   }
   bt_wasm_module_t *m;
   baton_error_t *err = bt_wasm_parse(bytes, (size_t)len, &m);
   if (err) {
-    free(bytes);
+    bt_free(bytes);
     return cli_fail(baton_error_wrap(err, "%s", file));
   }
   char sig[512];
-  printf("module %s (%ld bytes)\n", file, len);
+  printf("module %s (%zu bytes)\n", file, len);
   printf("imports (%u):\n", m->nimports);
   for (uint32_t i = 0; i < m->nimports; i++) {
     const bt_wasm_import_t *im = &m->imports[i];
@@ -157,6 +146,6 @@ int cmd_inspect(int argc, char **argv) {
     printf("  %s (%zu bytes at offset 0x%zx)\n", m->customs[i].name, m->customs[i].size,
            m->customs[i].offset);
   bt_wasm_module_free(m);
-  free(bytes);
+  bt_free(bytes);
   return BT_EXIT_OK;
 }

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "component/component.h"
 #include "engine/internal.h"
+#include "util/fileio.h"
 #include "value/value.h"
 #include "wit/wit.h"
 
@@ -29,16 +30,15 @@ static baton_error_t *load_world(const char *file, const char *wit, const char *
     err = bt_wit_parse_path(wit, r);
   } else {
     size_t len = 0;
-    FILE *f = fopen(file, "rb");
-    if (!f) return NULL; /* the loader reports it */
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *bytes = malloc(n > 0 ? (size_t)n : 1);
-    if (bytes && fread(bytes, 1, (size_t)n, f) == (size_t)n) len = (size_t)n;
-    fclose(f);
-    err = bytes && len ? bt_component_decode_wit(bytes, len, r) : baton_error_new(BATON_ENOT_FOUND, "empty");
-    free(bytes);
+    uint8_t *bytes = NULL;
+    err = bt_read_input(file, true, &bytes, &len);
+    if (err && baton_error_code(err) == BATON_ENOT_FOUND) {
+      baton_error_delete(err);
+      return NULL; /* the loader reports it */
+    }
+    if (err) return err; /* not a regular file, or too large */
+    err = len ? bt_component_decode_wit(bytes, len, r) : baton_error_new(BATON_ENOT_FOUND, "empty");
+    bt_free(bytes);
     if (err && (baton_error_code(err) == BATON_ENOT_FOUND || baton_error_code(err) == BATON_EMALFORMED)) {
       baton_error_delete(err); /* no embedded WIT: an untyped call */
       return NULL;

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "component/component.h"
+#include "util/fileio.h"
 #include "wit/wit.h"
 
 int cmd_wit(int argc, char **argv) {
@@ -30,27 +31,21 @@ int cmd_wit(int argc, char **argv) {
   bt_wit_resolve_t *r = NULL;
   baton_error_t *err = NULL;
   bool binary = false, component = false;
-  FILE *f = fopen(path, "rb");
-  if (f) {
-    unsigned char magic[4] = {0};
-    binary = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\0asm", 4);
-    if (binary) {
-      /* A component or a core module with a component-type section. */
-      fseek(f, 0, SEEK_END);
-      long n = ftell(f);
-      fseek(f, 0, SEEK_SET);
-      uint8_t *bytes = malloc(n > 0 ? (size_t)n : 1);
-      if (bytes && fread(bytes, 1, (size_t)n, f) == (size_t)n) {
-        component = n >= 8 && bytes[6] == 1; /* layer 1: a component, not a core module */
-        err = bt_component_decode_wit(bytes, (size_t)n, &r);
-      } else {
-        err = baton_error_new(BATON_EIO, "%s: read error", path);
-      }
-      free(bytes);
+  unsigned char magic[4] = {0};
+  binary = bt_read_head(path, magic, 4) == 4 && !memcmp(magic, "\0asm", 4);
+  if (binary) {
+    /* A component or a core module with a component-type section. */
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    err = bt_read_input(path, true, &bytes, &n);
+    if (!err) {
+      component = n >= 8 && bytes[6] == 1; /* layer 1: a component, not a core module */
+      err = bt_component_decode_wit(bytes, n, &r);
     }
-    fclose(f);
+    bt_free(bytes);
   }
   if (!binary) err = bt_wit_parse_path(path, &r);
+  if (err && strstr(baton_error_message(err), path)) return cli_fail(err); /* names the file already */
   if (err) return cli_fail(baton_error_wrap(err, "%s", path));
   const char *world_name = cli_get(opts, 1, "world");
   /* A WIT package (not world `root` of `root:component`) prints whole. */

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "component/rt.h"
+#include "util/fileio.h"
 
 /* ---- arena ---- */
 
@@ -577,21 +578,11 @@ baton_error_t *bt_ccomp_new(baton_engine_t *engine, const uint8_t *bytes, size_t
 /* Reads the file and parses (compile: and compiles) it. */
 static baton_error_t *ccomp_from_file(baton_engine_t *engine, const char *path, bool compile, bt_ccomp_t **out) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return baton_error_new(BATON_EIO, "cannot open %s", path);
   uint8_t *buf = NULL;
-  long n = -1;
-  if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-  if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) buf = bt_malloc(n > 0 ? (size_t)n : 1);
-  bool ok = buf && fread(buf, 1, (size_t)n, f) == (size_t)n;
-  fclose(f);
-  if (!ok) {
-    bt_free(buf);
-    return n < 0 ? baton_error_new(BATON_EIO, "cannot read %s", path)
-                 : baton_error_new(buf ? BATON_EIO : BATON_ENO_MEMORY, "cannot read %s", path);
-  }
-  baton_error_t *err = compile ? bt_ccomp_new(engine, buf, (size_t)n, path, out)
-                               : bt_ccomp_parse(engine, buf, (size_t)n, path, out);
+  size_t n = 0;
+  baton_error_t *err = bt_read_input(path, true, &buf, &n);
+  if (err) return err;
+  err = compile ? bt_ccomp_new(engine, buf, n, path, out) : bt_ccomp_parse(engine, buf, n, path, out);
   bt_free(buf);
   return err;
 }

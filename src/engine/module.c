@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "util/fileio.h"
 
 baton_valkind_t bt_valkind_from_wasm(uint8_t t) {
   switch (t) {
@@ -186,31 +187,10 @@ baton_error_t *baton_module_new(baton_engine_t *engine, const uint8_t *bytes,
 static baton_error_t *module_from_file(baton_engine_t *engine, const char *path, bool compile,
                                        baton_module_t **out) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return baton_error_new(BATON_EIO, "%s: %s", path, strerror(errno));
   uint8_t *buf = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (len == cap) {
-      cap = cap ? cap * 2 : 65536;
-      uint8_t *nb = bt_realloc(buf, cap);
-      if (!nb) {
-        bt_free(buf);
-        fclose(f);
-        return baton_error_new(BATON_ENO_MEMORY, "%s: out of memory", path);
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) break;
-  }
-  int rerr = ferror(f);
-  fclose(f);
-  if (rerr) {
-    bt_free(buf);
-    return baton_error_new(BATON_EIO, "%s: read error", path);
-  }
+  size_t len = 0;
+  baton_error_t *rerr = bt_read_input(path, true, &buf, &len);
+  if (rerr) return rerr;
   baton_error_t *err = compile ? baton_module_new(engine, buf, len, path, out)
                                : bt_module_parse(engine, buf, len, path, out);
   bt_free(buf);

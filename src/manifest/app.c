@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "manifest/app_internal.h"
+#include "util/fileio.h"
 
 /* ---- freeing ---- */
 
@@ -723,33 +724,11 @@ baton_error_t *bt_app_load(const char *path, bt_app_t **out) {
   if (!out || !path)
     return baton_error_new(BATON_EINVALID_ARGUMENT, "bt_app_load: NULL argument");
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return baton_error_new(errno == ENOENT ? BATON_ENOT_FOUND : BATON_EIO,
-                           "%s: cannot open: %s", path, strerror(errno));
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (len == cap) {
-      cap = cap ? cap * 2 : 4096;
-      char *grown = bt_realloc(buf, cap);
-      if (!grown) {
-        bt_free(buf);
-        fclose(f);
-        return baton_error_new(BATON_ENO_MEMORY, "out of memory");
-      }
-      buf = grown;
-    }
-    size_t n = fread(buf + len, 1, cap - len, f);
-    len += n;
-    if (n == 0) break;
-  }
-  bool failed = ferror(f);
-  fclose(f);
-  if (failed) {
-    bt_free(buf);
-    return baton_error_new(BATON_EIO, "%s: read error", path);
-  }
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  baton_error_t *rerr = bt_read_input(path, false, &bytes, &len);
+  if (rerr) return rerr;
+  char *buf = (char *)bytes;
   const char *slash = strrchr(path, '/');
   char *dir = slash ? bt_strndup(path, slash == path ? 1 : (size_t)(slash - path))
                     : bt_strdup(".");

@@ -20,35 +20,22 @@
 #include <sys/stat.h>
 
 #include "component/component.h"
+#include "util/fileio.h"
 #include "wit/wit_internal.h"
 
 /* Reads a whole file into the scratch arena; stores its length in *len.
  * Raises IO errors with the path and the system's reason. */
 static char *read_bytes(wit_ctx *c, const char *path, size_t *out_len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) wit_raise(c, baton_error_new(BATON_EIO, "%s: cannot open: %s", path, strerror(errno)));
-  c->open_file = f;
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (len + 4096 > cap) {
-      size_t ncap = cap ? cap * 2 : 8192;
-      char *nb = wit_arena_alloc(&c->tmp, ncap);
-      if (!nb) wit_oom(c);
-      if (len) memcpy(nb, buf, len);
-      buf = nb;
-      cap = ncap;
-    }
-    size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) break;
-  }
-  int bad = ferror(f);
-  c->open_file = NULL;
-  fclose(f);
-  if (bad) wit_raise(c, baton_error_new(BATON_EIO, "%s: read error", path));
+  uint8_t *data = NULL;
+  size_t len = 0;
+  baton_error_t *err = bt_read_input(path, false, &data, &len);
+  if (err) wit_raise(c, err);
+  char *buf = wit_arena_alloc(&c->tmp, len + 1);
+  if (buf) memcpy(buf, data, len + 1);
+  bt_free(data);
+  if (!buf) wit_oom(c);
   *out_len = len;
-  return buf ? buf : "";
+  return buf;
 }
 
 /* Reads a whole file and registers it as a source. Raises IO errors. */

@@ -231,6 +231,27 @@ expect "mistyped WASI import" 2 "" \
   "baton: cli_badsig.wasm: import wasi_snapshot_preview1.fd_write has signature (i32) -> (i32) but the host provides (i32, i32, i32, i32) -> (i32)" \
   "$B" call cli_badsig.wasm run
 
+# ---- bounded input: only regular files, up to a size cap (exit 2 at once) ----
+# Before, /dev/zero was read until the OOM killer, a directory asked malloc
+# for LONG_MAX bytes and a FIFO blocked forever.
+mkdir -p "$T/adir"
+mkfifo "$T/fifo.wasm"
+expect_err "module is /dev/zero" 2 "baton: /dev/zero is not a regular file" timeout 10 "$B" call /dev/zero f
+expect_err "module is a directory" 2 "baton: $T/adir is a directory, not a file" timeout 10 "$B" call "$T/adir" f
+expect_err "module is a FIFO" 2 "baton: $T/fifo.wasm is not a regular file" timeout 10 "$B" call "$T/fifo.wasm" f
+expect_err "compile /dev/zero" 2 "baton: /dev/zero is not a regular file" timeout 10 "$B" compile /dev/zero
+expect_err "inspect /dev/zero" 2 "baton: /dev/zero is not a regular file" timeout 10 "$B" inspect /dev/zero
+expect_err "manifest is /dev/zero" 2 "/dev/zero is not a regular file" timeout 10 "$B" run -f /dev/zero
+expect_err "manifest is a directory" 2 "$T/adir is a directory, not a file" timeout 10 "$B" run -f "$T/adir"
+expect_err "WIT is /dev/zero" 2 "baton: /dev/zero is not a regular file" timeout 10 "$B" wit /dev/zero
+expect_err "WIT is a FIFO" 2 "$T/fifo.wasm is not a regular file" timeout 10 "$B" wit "$T/fifo.wasm"
+expect_err "module over BATON_MAX_INPUT" 2 "traps.wasm is $(wc -c <traps.wasm) bytes, over the limit of 100 (BATON_MAX_INPUT raises it)" \
+  env BATON_MAX_INPUT=100 "$B" call traps.wasm div 1 0
+printf 'package a:b;\nworld w {}\n' >"$T/w.wit"
+expect_err "WIT over BATON_MAX_INPUT" 2 "w.wit is $(wc -c <"$T/w.wit") bytes, over the limit of 10" env BATON_MAX_INPUT=10 "$B" wit "$T/w.wit"
+run env BATON_MAX_INPUT=1K "$B" wit "$T/w.wit"
+check "BATON_MAX_INPUT takes a suffix" [ "$rc" = 0 ]
+
 # ---- cache and compiler errors ----
 : >"$T/x"
 expect_err "cache dir under a file" 2 \

@@ -1233,7 +1233,7 @@ TEST(files) {
   snprintf(expect, sizeof expect, "%s/nope.toml", dir);
   err = bt_app_load(expect, &app);
   ASSERT_EQ(baton_error_code(err), BATON_ENOT_FOUND);
-  ASSERT_CONTAINS(baton_error_message(err), "nope.toml: cannot open");
+  ASSERT_CONTAINS(baton_error_message(err), "nope.toml: No such file");
   baton_error_delete(err);
   ASSERT_NULL(app);
   err = bt_app_load(dir, &app); /* a directory */
