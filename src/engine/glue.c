@@ -112,9 +112,9 @@ baton_error_t *bt_glue_check(const bt_wasm_module_t *w) {
     if (im->kind == BT_WASM_EXTERN_GLOBAL && !ctype_of(im->u.global.valtype))
       return baton_error_new(BATON_EUNSUPPORTED, "import %s.%s: %s globals are not supported",
                              im->module, im->name, bt_wasm_valtype_name(im->u.global.valtype));
-    if (im->kind == BT_WASM_EXTERN_MEMORY && im->u.memory.is64)
-      return baton_error_new(BATON_EUNSUPPORTED, "import %s.%s: 64-bit memories are not supported",
-                             im->module, im->name);
+    if (im->kind == BT_WASM_EXTERN_MEMORY && (im->u.memory.is64 || im->u.memory.shared))
+      return baton_error_new(BATON_EUNSUPPORTED, "import %s.%s: %s memories are not supported",
+                             im->module, im->name, im->u.memory.is64 ? "64-bit" : "shared (threads)");
     if (im->kind != BT_WASM_EXTERN_FUNC) continue;
     baton_error_t *e = check_sig(&w->types[im->u.func_type], "import", im->module, im->name);
     if (e) return e;
@@ -123,6 +123,10 @@ baton_error_t *bt_glue_check(const bt_wasm_module_t *w) {
     return baton_error_new(BATON_EUNSUPPORTED,
                            "module defines %u memories; multi-memory is not supported",
                            w->nmemories);
+  for (uint32_t i = 0; i < w->nmemories; i++)
+    if (w->memories[i].is64 || w->memories[i].shared)
+      return baton_error_new(BATON_EUNSUPPORTED, "memory %u: %s memories are not supported", i,
+                             w->memories[i].is64 ? "64-bit" : "shared (threads)");
   for (uint32_t i = 0; i < w->nexports; i++) {
     const bt_wasm_export_t *ex = &w->exports[i];
     if (ex->kind == BT_WASM_EXTERN_GLOBAL) {

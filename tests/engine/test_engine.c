@@ -397,6 +397,12 @@ TEST(bad_modules) {
   err = baton_module_new_file(g_engine, "/nonexistent/x.wasm", &m);
   ASSERT_EQ(baton_error_code(err), BATON_EIO);
   baton_error_delete(err);
+  /* A shared memory (threads) is valid but unsupported: refused before any
+   * compilation, with the reason. */
+  err = baton_module_new_file(g_engine, t_guest("shared_memory.wasm"), &m);
+  ASSERT_EQ(baton_error_code(err), BATON_EUNSUPPORTED);
+  ASSERT_CONTAINS(baton_error_message(err), "shared (threads) memories are not supported");
+  baton_error_delete(err);
   /* Ill-typed body: rejected by baton's validator before wasm2c runs. */
   err = baton_module_new_file(g_engine, t_guest("bad_body.wasm"), &m);
   ASSERT_NOT_NULL(err);
