@@ -243,6 +243,22 @@ BT_HIDDEN void *bt_runtime_box_funcref(baton_instance_t *inst, const void *fr);
 /* Process-wide runtime set-up (signal handlers); idempotent. */
 BT_HIDDEN void bt_runtime_init(void);
 
+/* For host functions that block: the earliest deadline (absolute
+ * CLOCK_MONOTONIC ns) of the guest calls active on this thread, 0 when
+ * there is none (or no call is active). A host function waits no longer. */
+BT_HIDDEN uint64_t bt_runtime_deadline_ns(void);
+
+/* Called by a host function that stopped waiting because that deadline
+ * passed: when it returns, the call ends with the usual deadline trap, as
+ * if the timer had fired during the host call. Returns whether the
+ * deadline has indeed passed (otherwise nothing is marked). */
+BT_HIDDEN bool bt_runtime_deadline_reached(void);
+
+/* The usual deadline trap for the innermost active call, for a host
+ * function that stopped waiting at the deadline and cannot return a value
+ * (one whose lowering would call back into the guest). */
+BT_HIDDEN baton_trap_t *bt_runtime_deadline_trap(void);
+
 /* ---- module.c ---- */
 BT_HIDDEN void bt_module_retain(baton_module_t *m);
 BT_HIDDEN baton_valkind_t bt_valkind_from_wasm(uint8_t t);

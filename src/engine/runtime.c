@@ -20,7 +20,9 @@
  * and frames use sigsetjmp(…, 0), so no signal mask syscalls happen per call.
  * While a host function runs (frame->in_host), asynchronous interruption is
  * deferred: the deadline sets a flag that the import trampoline checks when
- * the host function returns, so host code is never unwound mid-way.
+ * the host function returns, so host code is never unwound mid-way. Host
+ * functions that block (WASI reads, polls, sleeps) wait no longer than
+ * bt_runtime_deadline_ns() and mark the flag themselves when it passes.
  *
  * Stack exhaustion relies on every wasm call being a native call (aot.c
  * compiles with -fno-optimize-sibling-calls, so recursion cannot become a
@@ -269,7 +271,10 @@ static baton_trap_t *trap_from_wasm(baton_instance_t *inst, int code) {
     case WASM_RT_TRAP_DIV_BY_ZERO: k = BATON_TRAP_DIV_BY_ZERO; msg = "integer divide by zero"; break;
     case WASM_RT_TRAP_INVALID_CONVERSION: k = BATON_TRAP_INVALID_CONVERSION; msg = "invalid conversion to integer"; break;
     case WASM_RT_TRAP_UNREACHABLE: k = BATON_TRAP_UNREACHABLE; msg = "unreachable executed"; break;
-    case WASM_RT_TRAP_CALL_INDIRECT: k = BATON_TRAP_CALL_INDIRECT; msg = "indirect call to null or mismatched type"; break;
+    case WASM_RT_TRAP_CALL_INDIRECT: k = BATON_TRAP_CALL_INDIRECT; msg = "indirect call type mismatch"; break;
+    case BT_GLUE_TRAP_UNDEFINED_ELEMENT: k = BATON_TRAP_UNDEFINED_ELEMENT; msg = "undefined element"; break;
+    case BT_GLUE_TRAP_UNINITIALIZED_ELEMENT: k = BATON_TRAP_UNINITIALIZED_ELEMENT; msg = "uninitialized element"; break;
+    case BT_GLUE_TRAP_TABLE_OOB: k = BATON_TRAP_TABLE_OOB; msg = "out of bounds table access"; break;
     case WASM_RT_TRAP_EXHAUSTION: k = BATON_TRAP_EXHAUSTION; msg = "call stack exhausted"; break;
     default: k = BATON_TRAP_UNREACHABLE; msg = "uncaught exception"; break;
   }
@@ -326,6 +331,26 @@ baton_trap_t *bt_runtime_enter(baton_instance_t *inst, bt_glue_thunk_t thunk,
   if (code == BT_JMP_MEMORY)
     return baton_trap_new(BATON_TRAP_MEMORY, "out of memory: cannot reserve linear memory");
   return trap_from_wasm(inst, code - BT_JMP_WASM);
+}
+
+uint64_t bt_runtime_deadline_ns(void) {
+  uint64_t d = 0;
+  for (bt_frame_t *g = tls_frame; g; g = g->prev)
+    if (g->deadline_ns && (!d || g->deadline_ns < d)) d = g->deadline_ns;
+  return d;
+}
+
+bool bt_runtime_deadline_reached(void) {
+  uint64_t d = bt_runtime_deadline_ns();
+  if (!d || now_ns() < d) return false;
+  tls_frame->timed_out = 1; /* read by rt_call_import when the host returns */
+  return true;
+}
+
+baton_trap_t *bt_runtime_deadline_trap(void) {
+  bt_frame_t *f = tls_frame;
+  return baton_trap_new(BATON_TRAP_TIMEOUT, "deadline exceeded (timeout %llu ms)",
+                        (unsigned long long)(f && f->inst ? f->inst->timeout_ms : 0));
 }
 
 /* Unwinds to the innermost frame with a runtime-detected condition. */

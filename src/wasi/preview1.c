@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include "baton/wasi.h"
 #include "engine/internal.h"
 #include "wasi/fs.h"
+#include "wasi/hostwait.h"
 
 enum {
   WASI_ESUCCESS = 0,
@@ -43,6 +45,8 @@ enum {
   WASI_EFAULT = 21,
   WASI_EINVAL = 28,
   WASI_EIO = 29,
+  WASI_EAGAIN = 6,
+  WASI_ENXIO = 60,
   WASI_EINTR = 27,
   WASI_ENOSYS = 52,
   WASI_ESPIPE = 70,
@@ -80,6 +84,8 @@ typedef struct {
   int preopen;   /* index into the ctx's preopens, or -1 */
   int read_only; /* inherited from the preopen it came from */
   int readable, writable, append;
+  int special;  /* not a regular file or directory (FIFO, device, socket) */
+  int nonblock; /* the guest asked for FDFLAGS_NONBLOCK */
 } wasi_fd_t;
 
 /* Per-instance state: whether each output stream is at a line start, and
@@ -355,6 +361,8 @@ static uint16_t map_errno(int e) {
     case EBADF: return WASI_EBADF;
     case ESPIPE: return WASI_ESPIPE;
     case ENOSYS: return WASI_ENOSYS;
+    case EAGAIN: return WASI_EAGAIN;
+    case ENXIO: return WASI_ENXIO;
     case EXDEV: return WASI_ENOTCAPABLE; /* RESOLVE_BENEATH refused an escape */
     default: return WASI_EIO;
   }
@@ -485,6 +493,11 @@ static baton_trap_t *w_path_open(void *env, baton_caller_t *c, const baton_val_t
   if (fdflags & (2 | 8)) flags |= O_DSYNC;
   if (fdflags & 16) flags |= O_SYNC;
   if (!(dirflags & 1)) flags |= O_NOFOLLOW;
+  /* Opening a FIFO must not wait for its other end: every file opens
+   * non-blocking, and reads and writes on special files wait with poll
+   * under the call's deadline (file_rw). O_NONBLOCK means nothing for
+   * regular files and directories. */
+  flags |= O_NONBLOCK;
   wasi_inst_t *s = fd_table(x, c);
   if (!s) return RET(WASI_ENOMEM);
   int slot = -1;
@@ -503,7 +516,9 @@ static baton_trap_t *w_path_open(void *env, baton_caller_t *c, const baton_val_t
   d = NULL; /* (the table is stable, but keep no alias) */
   s->fds[slot] = (wasi_fd_t){.used = 1, .host = (int)h, .is_dir = S_ISDIR(st.st_mode), .preopen = -1,
                              .read_only = ro, .readable = (flags & O_ACCMODE) != O_WRONLY,
-                             .writable = (flags & O_ACCMODE) != O_RDONLY, .append = append != 0};
+                             .writable = (flags & O_ACCMODE) != O_RDONLY, .append = append != 0,
+                             .special = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode),
+                             .nonblock = (fdflags & 4) != 0};
   put_u32(c, ARG_U32(8), (uint32_t)slot + 3);
   return RET(WASI_ESUCCESS);
 }
@@ -633,6 +648,29 @@ static baton_trap_t *w_fd_readdir(void *env, baton_caller_t *c, const baton_val_
   return RET(WASI_ESUCCESS);
 }
 
+/* One read or write on a file fd. A special file (FIFO, device) is
+ * non-blocking on the host: when it is not ready and the guest did not ask
+ * for FDFLAGS_NONBLOCK, this waits with poll until it is, or until the
+ * call's deadline (then -1 with errno ETIMEDOUT). `more` says bytes were
+ * already transferred, when not being ready ends the call instead. */
+static ssize_t file_io(wasi_fd_t *f, int writing, uint8_t *buf, uint32_t len, int more) {
+  /* A FIFO that never had a writer reads as end-of-file when non-blocking,
+   * so wait first; poll reports it only once a writer came and went. */
+  int wait = f->special && !f->nonblock && !more;
+  for (;;) {
+    if (wait) {
+      int e = bt_wasi_wait_fd(f->host, writing ? POLLOUT : POLLIN);
+      if (e) {
+        errno = e;
+        return -1;
+      }
+    }
+    ssize_t got = writing ? write(f->host, buf, len) : read(f->host, buf, len);
+    if (got >= 0) return got;
+    if (errno != EINTR && (errno != EAGAIN || !wait)) return -1;
+  }
+}
+
 /* fd_read / fd_write on a file fd: every buffer is checked first. */
 static baton_trap_t *file_rw(baton_caller_t *c, wasi_fd_t *f, const baton_val_t *args, baton_val_t *results,
                              int writing) {
@@ -648,13 +686,9 @@ static baton_trap_t *file_rw(baton_caller_t *c, wasi_fd_t *f, const baton_val_t 
     memcpy(&len, iov + 8 * i + 4, 4);
     if (len > UINT32_MAX - total) break;
     if (!len) continue;
-    ssize_t got = writing ? write(f->host, gmem(c, ptr, len), len) : read(f->host, gmem(c, ptr, len), len);
+    ssize_t got = file_io(f, writing, gmem(c, ptr, len), len, total != 0);
     if (got < 0) {
-      if (errno == EINTR) {
-        i--;
-        continue;
-      }
-      if (total) break;
+      if (total && errno != ETIMEDOUT) break;
       return RET(map_errno(errno));
     }
     total += (uint32_t)got;
@@ -703,6 +737,12 @@ static baton_trap_t *w_fd_read(void *env, baton_caller_t *c, const baton_val_t *
     memcpy(&ptr, iov + 8 * i, 4);
     memcpy(&len, iov + 8 * i + 4, 4);
     if (len > UINT32_MAX - total) break;
+    /* Wait for input under the call's deadline; once something was read,
+     * return it rather than wait for more. */
+    if (!len) continue;
+    if (total ? poll(&(struct pollfd){.fd = 0, .events = POLLIN}, 1, 0) == 0
+              : bt_wasi_wait_fd(0, POLLIN) == ETIMEDOUT)
+      break;
     ssize_t got = read(0, gmem(c, ptr, len), len);
     if (got < 0) {
       if (total) break; /* report what was read */
@@ -734,6 +774,7 @@ static baton_trap_t *w_fd_fdstat_get(void *env, baton_caller_t *c, const baton_v
       base = (f->readable ? R_READ_FILE : R_FD_SEEK | R_FD_TELL | R_FD_FILESTAT_GET) |
              (f->writable ? R_WRITE_FILE : 0);
       if (f->append) p[2] = 1;
+      if (f->nonblock) p[2] |= 4;
     }
     memcpy(p + 8, &base, 8);
     memcpy(p + 16, &inh, 8);
@@ -830,8 +871,12 @@ static baton_trap_t *w_poll_oneoff(void *env, baton_caller_t *c, const baton_val
     }
   }
   if (!any_fd && wait > 0) {
-    struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
-    nanosleep(&ts, NULL); /* an interrupting deadline ends the call after return */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t start = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    /* the call's deadline ends the sleep and the call (its trap) */
+    if (bt_wasi_sleep_until(wait > UINT64_MAX - start ? UINT64_MAX : start + wait) == ETIMEDOUT)
+      return RET(WASI_EINTR);
   }
   /* Each event is built in ev[] before it is stored, so events may be
    * written over subscriptions already read (out == in). */

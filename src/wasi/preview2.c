@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,9 @@
 #include <unistd.h>
 
 #include "baton/trap.h"
+#include "engine/internal.h"
 #include "wasi/fs.h"
+#include "wasi/hostwait.h"
 #include "wasi/preview2.h"
 
 enum {
@@ -407,11 +410,11 @@ static const pollable *pollable_get(bt_wasi2_t *w, uint32_t handle) {
   return rep >= 1 && rep <= w->npolls && w->polls[rep - 1].live ? &w->polls[rep - 1] : NULL;
 }
 
-static void sleep_until(uint64_t deadline) {
-  struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000u), .tv_nsec = (long)(deadline % 1000000000u)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-  }
-}
+/* Sleeps until the pollable deadline d, or until the call's deadline.
+ * Returns whether d was reached; when not, the host function returns
+ * bt_runtime_deadline_trap() (a result would be lowered through the
+ * guest's realloc, which the passed deadline refuses). */
+static bool sleep_until(uint64_t d) { return bt_wasi_sleep_until(d) == 0; }
 
 /* ---- output ---- */
 
@@ -798,6 +801,9 @@ static baton_trap_t *open_at(fn_env *e, desc *d, const baton_value_t *args, bato
   if (has_flag(df, args[4].of.flags, "file-integrity-sync")) flags |= O_SYNC;
   else if (has_flag(df, args[4].of.flags, "data-integrity-sync")) flags |= O_DSYNC;
   if (!follow) flags |= O_NOFOLLOW;
+  /* A FIFO must not block the open waiting for its other end (file
+   * streams are positional, so its streams then report closed). */
+  flags |= O_NONBLOCK;
   long h = bt_wasi_openat2(d->fd, path, flags, 0666);
   if (h < 0 && errno == EISDIR && (flags & O_ACCMODE) == O_RDONLY)
     h = bt_wasi_openat2(d->fd, path, O_RDONLY | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW), 0);
@@ -1126,7 +1132,7 @@ static baton_trap_t *host_call(void *env, const baton_value_t *args, size_t narg
     }
     case OP_P_BLOCK: {
       const pollable *p = pollable_get(w, args[0].of.handle);
-      if (p && p->deadline > mono_ns()) sleep_until(p->deadline);
+      if (p && p->deadline > mono_ns() && !sleep_until(p->deadline)) return bt_runtime_deadline_trap();
       return NULL;
     }
     case OP_POLL: {
@@ -1141,7 +1147,7 @@ static baton_trap_t *host_call(void *env, const baton_value_t *args, size_t narg
         else if (d < first) first = d;
       }
       if (!ready) {
-        sleep_until(first);
+        if (!sleep_until(first)) return bt_runtime_deadline_trap();
         now = mono_ns();
       }
       if (!seq_value(result, BATON_VALUE_LIST, in->of.seq.len)) return oom();
@@ -1162,6 +1168,10 @@ static baton_trap_t *host_call(void *env, const baton_value_t *args, size_t narg
       uint8_t *buf = bt_malloc(n ? n : 1);
       if (!buf) return oom();
       ssize_t got = 0;
+      if (n && bt_wasi_wait_fd(0, POLLIN) == ETIMEDOUT) { /* the call's deadline */
+        bt_free(buf);
+        return bt_runtime_deadline_trap();
+      }
       if (n) {
         do got = read(0, buf, n);
         while (got < 0 && errno == EINTR);

@@ -12,7 +12,9 @@
 #   2. tests/component/wasi2/command.c, a wasi-libc command made with the
 #      command adapter: `baton call X.wasm` with no EXPORT runs
 #      wasi:cli/run, compared with Node the same way;
-#   3. an app whose component is the reactor: output prefixed with the
+#   3. deadlines ending blocking calls (a long sleep, a stdin read that
+#      never gets data) at the call's --timeout;
+#   4. an app whose component is the reactor: output prefixed with the
 #      component's name (prefix_output), a flow calling an export.
 # Needs clang, node and tools/node_modules; their absence is a failure.
 # Prints "N passed, M failed" last.
@@ -95,6 +97,39 @@ if [ $? = 0 ]; then expect "run by name" "$T/b.out" "command: argc=1"; else bad 
 # Repeated sleeps: pollables are freed when the guest drops them.
 for i in 1 2 3; do "$B" call guest.wasm clocks >/dev/null 2>&1 || bad "clocks again $i"; done
 ok
+
+# Deadlines end blocking WASI 0.2 calls: a 10 s sleep (poll on a
+# monotonic-clock pollable) and a read of a stdin that stays open and never
+# gets data, each under a 500 ms deadline, trap within 1.5 s (an upper bound
+# only; before, the sleep ran its 10 s and the read waited for input).
+# deadline_case NAME CMD...: CMD (baton call ... --timeout 500) must fail
+# with the deadline trap in under 1500 ms.
+deadline_case() {
+  local name=$1
+  shift
+  local t0 t1 rc
+  t0=$(date +%s%N)
+  "$@" >"$T/d.out" 2>"$T/d.err"
+  rc=$?
+  t1=$(date +%s%N)
+  local ms=$(((t1 - t0) / 1000000))
+  if [ $rc = 0 ] || ! grep -q "deadline exceeded" "$T/d.err" || [ $ms -gt 1500 ]; then
+    echo "exit $rc after $ms ms" >>"$T/d.err"
+    bad "$name" "$T/d.out" "$T/d.err"
+  else
+    ok
+  fi
+}
+deadline_case "deadline ends a WASI 0.2 sleep" "$B" call guest.wasm nap 10000 --timeout 500
+mkfifo "$T/stdin.fifo"
+sleep 4 >"$T/stdin.fifo" &
+holder=$!
+deadline_case "deadline ends a WASI 0.2 stdin read" "$B" call guest.wasm slurp --timeout 500 <"$T/stdin.fifo"
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
+# with data and no deadline the read still works
+printf 'abc' | "$B" call guest.wasm slurp >"$T/s.out" 2>"$T/s.err"
+expect "stdin read returns the data" "$T/s.out" "3"
 
 # An app: WASI 0.2 imports from the host, output prefixed per line.
 cat >"$T/app.toml" <<'TOML'

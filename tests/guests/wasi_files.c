@@ -170,3 +170,19 @@ EXPORT("escape") int escape(int which) {
     default: return -1;
   }
 }
+
+/* Opens /data/fifo for reading (a FIFO the test made), reads once and
+ * prints what came; returns the byte count or the errno it saw. */
+EXPORT("read_fifo") int read_fifo(void) {
+  int fd = open("/data/fifo", O_RDONLY);
+  if (fd < 0) return -errno;
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  int e = errno;
+  close(fd);
+  if (n < 0) return -e;
+  buf[n] = 0;
+  printf("fifo:%s", buf);
+  fflush(stdout);
+  return (int)n;
+}

@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -478,6 +480,79 @@ TEST(deadline_interrupts_sleep) {
   baton_instance_delete(inst);
 }
 
+/* ---- deadlines cover blocking host calls ---- */
+
+/* A helper thread that runs act(arg) unless stopped within ms: a wait the
+ * old code never ended is then ended by act, and the test fails on what the
+ * guest saw instead of hanging. */
+typedef struct {
+  int stop[2];
+  int ms;
+  void (*act)(void *);
+  void *arg;
+  pthread_t th;
+} watchdog_t;
+
+static void *watchdog_main(void *p) {
+  watchdog_t *w = p;
+  struct pollfd pf = {.fd = w->stop[0], .events = POLLIN};
+  if (poll(&pf, 1, w->ms) == 0) w->act(w->arg);
+  return NULL;
+}
+
+static void watchdog_start(watchdog_t *w, int ms, void (*act)(void *), void *arg) {
+  w->ms = ms;
+  w->act = act;
+  w->arg = arg;
+  ASSERT_EQ(pipe(w->stop), 0);
+  ASSERT_EQ(pthread_create(&w->th, NULL, watchdog_main, w), 0);
+}
+
+static void watchdog_stop(watchdog_t *w) {
+  ASSERT_EQ(write(w->stop[1], "x", 1), 1);
+  pthread_join(w->th, NULL);
+  close(w->stop[0]);
+  close(w->stop[1]);
+}
+
+static void write_late(void *arg) {
+  if (write(*(int *)arg, "late\n", 5) != 5) perror("watchdog write");
+}
+
+/* fd_read on a stdin that stays open and never gets data: the 500 ms
+ * deadline ends the call (before: read() waited until data came). */
+TEST(deadline_ends_stdin_read) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  int saved = dup(0);
+  ASSERT_TRUE(saved >= 0);
+  dup2(p[0], 0);
+  close(p[0]);
+  capture_t cap;
+  cap_reset(&cap);
+  baton_wasi_config_t wc = {.inherit_stdin = 1};
+  baton_instance_t *inst = make_ex(g_io, &wc, NULL, 500, &cap);
+  watchdog_t wd;
+  watchdog_start(&wd, 3000, write_late, &p[1]);
+  uint64_t t0 = host_ns(CLOCK_MONOTONIC);
+  baton_val_t r = {0};
+  baton_trap_t *trap = NULL;
+  ASSERT_OK(baton_instance_call(inst, "read_stdin", NULL, 0, &r, 1, &trap));
+  uint64_t t1 = host_ns(CLOCK_MONOTONIC);
+  watchdog_stop(&wd);
+  if (!trap) fprintf(stderr, "read_stdin returned %d after %llu ms\n", r.of.i32,
+                     (unsigned long long)((t1 - t0) / 1000000));
+  ASSERT_NOT_NULL(trap);
+  ASSERT_EQ(baton_trap_kind(trap), BATON_TRAP_TIMEOUT);
+  ASSERT_TRUE(strstr(baton_trap_message(trap), "deadline exceeded") != NULL);
+  baton_trap_delete(trap);
+  ASSERT_TRUE(t1 - t0 <= 1500000000u); /* 500 ms + slack for a loaded machine */
+  baton_instance_delete(inst);
+  dup2(saved, 0);
+  close(saved);
+  close(p[1]);
+}
+
 TEST(poll_oneoff_reports_expired_clocks_only) {
   baton_instance_t *inst = make(g_poll, NULL);
   uint64_t t0 = host_ns(CLOCK_MONOTONIC);
@@ -761,6 +836,69 @@ TEST(fs_grant_errors) {
   ASSERT_EQ(baton_wasi_preopen_parse("", NULL, &p), -1);
 }
 
+/* Opens the FIFO for writing without blocking (a reader waiting in open()
+ * counts) and writes to it. */
+static void fifo_write_late(void *arg) {
+  int fd = open((const char *)arg, O_WRONLY | O_NONBLOCK);
+  if (fd < 0) return;
+  if (write(fd, "late", 4) != 4) perror("watchdog fifo write");
+  close(fd);
+}
+
+static void *fifo_writer_main(void *arg) {
+  usleep(100 * 1000);
+  int fd = open((const char *)arg, O_WRONLY);
+  if (fd >= 0) {
+    if (write(fd, "piped", 5) != 5) perror("fifo writer");
+    close(fd);
+  }
+  return NULL;
+}
+
+/* A FIFO inside a grant: opening it never blocks the host, a read with no
+ * writer ends at the call's deadline (before: open() waited forever for a
+ * writer), and a read without a deadline waits for the writer's data. */
+TEST(fs_fifo_read_under_deadline) {
+  fs_setup();
+  char fifo[512];
+  snprintf(fifo, sizeof fifo, "%s/data/fifo", g_tmp);
+  ASSERT_EQ(mkfifo(fifo, 0600), 0);
+  char host[512];
+  snprintf(host, sizeof host, "%s/data", g_tmp);
+  baton_wasi_preopen_t po = {.host_path = host, .guest_path = "/data"};
+  baton_wasi_config_t wc = {.preopens = &po, .npreopens = 1};
+  capture_t cap;
+  cap_reset(&cap);
+  baton_instance_t *inst = make_ex(g_files, &wc, NULL, 500, &cap);
+  watchdog_t wd;
+  watchdog_start(&wd, 3000, fifo_write_late, fifo);
+  uint64_t t0 = host_ns(CLOCK_MONOTONIC);
+  baton_val_t r = {0};
+  baton_trap_t *trap = NULL;
+  ASSERT_OK(baton_instance_call(inst, "read_fifo", NULL, 0, &r, 1, &trap));
+  uint64_t t1 = host_ns(CLOCK_MONOTONIC);
+  watchdog_stop(&wd);
+  if (!trap) fprintf(stderr, "read_fifo returned %d after %llu ms\n", r.of.i32,
+                     (unsigned long long)((t1 - t0) / 1000000));
+  ASSERT_NOT_NULL(trap);
+  ASSERT_EQ(baton_trap_kind(trap), BATON_TRAP_TIMEOUT);
+  baton_trap_delete(trap);
+  ASSERT_TRUE(t1 - t0 <= 1500000000u); /* 500 ms + slack for a loaded machine */
+  baton_instance_delete(inst);
+
+  /* no deadline: the read waits for the writer (the fd is non-blocking on
+   * the host, the wait is a poll) */
+  cap_reset(&cap);
+  inst = make_ex(g_files, &wc, NULL, 0, &cap);
+  pthread_t th;
+  ASSERT_EQ(pthread_create(&th, NULL, fifo_writer_main, fifo), 0);
+  ASSERT_EQ(call_i32(inst, "read_fifo", 0, 0), 5);
+  pthread_join(th, NULL);
+  ASSERT_STREQ(cap.out, "fifo:piped");
+  baton_instance_delete(inst);
+  fs_teardown();
+}
+
 int main(void) {
   baton_config_t *cfg = baton_config_new();
   if (!cfg || baton_engine_new(cfg, &g_engine)) {
@@ -790,6 +928,7 @@ int main(void) {
   RUN(stdin_eof_unless_inherited);
   RUN(sleep_via_poll_oneoff);
   RUN(deadline_interrupts_sleep);
+  RUN(deadline_ends_stdin_read);
   RUN(poll_oneoff_reports_expired_clocks_only);
   RUN(bad_pointers_get_efault);
   RUN(fs_denied_without_grant);
@@ -797,6 +936,7 @@ int main(void) {
   RUN(fs_grant_read_only);
   RUN(fs_escapes_fail);
   RUN(fs_grant_errors);
+  RUN(fs_fifo_read_under_deadline);
   baton_module_delete(g_io);
   baton_module_delete(g_cmd);
   baton_module_delete(g_bad);

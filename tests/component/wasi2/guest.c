@@ -95,3 +95,19 @@ EXPORT("quit") uint32_t quit(uint32_t code) {
   fflush(stdout);
   exit((int)code);
 }
+
+/* Sleeps ms milliseconds (poll_oneoff: subscribe-duration + poll), for the
+ * deadline test; returns 1. */
+EXPORT("nap") uint32_t nap(uint32_t ms) {
+  struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&d, NULL);
+  return 1;
+}
+
+/* Reads stdin once (input-stream.blocking-read) and returns the count
+ * (0 at end of input), for the deadline test. */
+EXPORT("slurp") uint32_t slurp(void) {
+  char buf[64];
+  ssize_t n = read(0, buf, sizeof buf);
+  return n < 0 ? 0 : (uint32_t)n;
+}
