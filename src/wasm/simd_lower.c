@@ -439,6 +439,12 @@ static void emit_call(low_t *L, bt_strbuf_t *o, uint32_t h) {
   put_u(o, L->nfimp + h);
 }
 
+static bool mem0_is64(const bt_wasm_module_t *m) {
+  for (uint32_t i = 0; i < m->nimports; i++)
+    if (m->imports[i].kind == BT_WASM_EXTERN_MEMORY) return m->imports[i].u.memory.is64;
+  return m->nmemories > 0 && m->memories[0].is64;
+}
+
 /* Checks what wasm2c cannot see once the instruction is a call: lane
  * indices, alignment and the presence of a memory. */
 static bool simd_imm_ok(low_t *L, const op_t *op, uint8_t lane, const uint8_t *bytes) {
@@ -449,6 +455,7 @@ static bool simd_imm_ok(low_t *L, const op_t *op, uint8_t lane, const uint8_t *b
     if (bytes[i] >= 32) L->err = "invalid lane index";
   if (op->imm == MEMARG || op->imm == MEMARG_LANE) {
     if (L->m->nimported_memories + L->m->nmemories == 0) L->err = "unknown memory 0";
+    else if (mem0_is64(L->m)) L->err = "SIMD memory instructions on a 64-bit memory";
     if (L->last_align > (uint64_t)op->align) L->err = "alignment must not be larger than natural";
   }
   return L->err == NULL;
