@@ -432,11 +432,11 @@ static void run_action(wast_t *w, const bt_mjson_t *a, wast_outcome_t *o) {
 static bool trap_kind_matches(const char *text, baton_trap_kind_t k) {
   if (!text) return true;
   if (strstr(text, "out of bounds memory access")) return k == BATON_TRAP_OOB;
-  if (strstr(text, "out of bounds table access") || strstr(text, "out of bounds"))
-    return k == BATON_TRAP_OOB || k == BATON_TRAP_CALL_INDIRECT;
-  if (strstr(text, "undefined element") || strstr(text, "uninitialized element") ||
-      strstr(text, "indirect call"))
-    return k == BATON_TRAP_CALL_INDIRECT;
+  if (strstr(text, "out of bounds table access")) return k == BATON_TRAP_TABLE_OOB;
+  if (strstr(text, "out of bounds")) return k == BATON_TRAP_OOB || k == BATON_TRAP_TABLE_OOB;
+  if (strstr(text, "undefined element")) return k == BATON_TRAP_UNDEFINED_ELEMENT;
+  if (strstr(text, "uninitialized element")) return k == BATON_TRAP_UNINITIALIZED_ELEMENT;
+  if (strstr(text, "indirect call")) return k == BATON_TRAP_CALL_INDIRECT;
   if (strstr(text, "divide by zero")) return k == BATON_TRAP_DIV_BY_ZERO;
   if (strstr(text, "integer overflow")) return k == BATON_TRAP_INT_OVERFLOW;
   if (strstr(text, "invalid conversion")) return k == BATON_TRAP_INVALID_CONVERSION;
@@ -713,7 +713,19 @@ static const char *convert(const char *path, const char *dir, char *json, size_t
   int st;
   while (waitpid(pid, &st, 0) < 0)
     if (errno != EINTR) return "wast2json did not finish";
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return "wast2json rejected the script";
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    /* Show wast2json's first complaint (file:line:col: error: ...). */
+    static _Thread_local char why[600];
+    uint8_t *text = NULL;
+    size_t len = 0;
+    baton_error_t *err = bt_read_file(log, 1u << 20, &text, &len);
+    char *nl = text ? strchr((char *)text, '\n') : NULL;
+    if (nl) *nl = 0;
+    snprintf(why, sizeof why, "wast2json rejected the script: %s", text && *text ? (char *)text : "(no output)");
+    baton_error_delete(err);
+    bt_free(text);
+    return why;
+  }
   return NULL;
 }
 

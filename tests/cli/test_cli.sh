@@ -109,10 +109,16 @@ expect "trap oob load" 1 "" 'trap: out of bounds memory access (in export "load"
 expect "trap oob store" 1 "" 'trap: out of bounds memory access (in export "store")' "$B" call traps.wasm store 65533 1
 expect "trap oob offset" 1 "" 'trap: out of bounds memory access (in export "load_offset")' "$B" call traps.wasm load_offset 0
 expect "in-bounds load" 0 "0" "" "$B" call traps.wasm load 65532
-expect "trap null call_indirect" 1 "" 'trap: indirect call to null or mismatched type (in export "call_table")' \
+expect "trap null call_indirect" 1 "" 'trap: uninitialized element (in export "call_table")' \
   "$B" call traps.wasm call_table 3
-expect "trap mismatched call_indirect" 1 "" 'trap: indirect call to null or mismatched type (in export "call_table")' \
+expect "trap mismatched call_indirect" 1 "" 'trap: indirect call type mismatch (in export "call_table")' \
   "$B" call traps.wasm call_table 1
+expect "trap call_indirect past the table" 1 "" 'trap: undefined element (in export "call_table")' \
+  "$B" call traps.wasm call_table 4
+expect "trap table.get out of bounds" 1 "" 'trap: out of bounds table access (in export "table_get")' \
+  "$B" call traps.wasm table_get 4
+expect "trap element segment out of bounds" 1 "" 'trap: out of bounds table access (in export "<instantiate>")' \
+  "$B" call elem_oob.wasm f
 expect "good call_indirect" 0 "42" "" "$B" call traps.wasm call_table 0
 expect "trap invalid conversion" 1 "" 'trap: invalid conversion to integer (in export "trunc")' "$B" call traps.wasm trunc nan
 expect "trap conversion overflow" 1 "" 'trap: integer overflow (in export "trunc")' "$B" call traps.wasm trunc 1e100
@@ -361,6 +367,51 @@ check "repeat with exit(0) runs every time" [ "$out" = "bye 0bye 0bye 0" ]
 check "repeat with exit(0) ok" [ "$rc" = 0 ]
 check "repeat with exit(0) prints median" matches "$err" '^3 calls, median [0-9.]+ us'
 expect "repeat stops at a trap" 1 "" 'trap: integer divide by zero (in export "div")' "$B" call traps.wasm div 1 0 --repeat 5
+
+# ---- baton wast: the spec-script runner itself ----
+cat >"$T/ok.wast" <<'WAST'
+(module $M
+  (func $p (import "spectest" "print_i32") (param i32))
+  (global (export "g") (mut i32) (i32.const 7))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "nan") (result f32) (f32.div (f32.const 0) (f32.const 0)))
+  (func (export "print") (call $p (i32.const 1))))
+(register "M" $M)
+(assert_return (invoke "add" (i32.const 1) (i32.const 2)) (i32.const 3))
+(assert_return (invoke "nan") (f32.const nan:canonical))
+(assert_return (get "g") (i32.const 7))
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer divide by zero")
+(assert_return (invoke "add" (i32.const 2) (i32.const 2)) (i32.const 4))
+(invoke "print")
+(assert_unlinkable (module (import "M" "nope" (func))) "unknown import")
+(assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
+(assert_malformed (module quote "(func") "unexpected end")
+WAST
+run "$B" wast "$T/ok.wast"
+check "wast: all pass" [ "$rc" = 0 ]
+check "wast: counts" matches "$out" $'1 not applicable [^\n]*\n10 passed, 0 failed$'
+sed -e 's/(i32.const 3))$/(i32.const 4))/' "$T/ok.wast" >"$T/bad.wast"
+run "$B" wast "$T/bad.wast"
+check "wast: a wrong result fails" [ "$rc" = 1 ]
+check "wast: failure line names file, line, export, expected and got" \
+  matches "$out" 'bad\.wast:9: assert_return add: expected i32:4, got i32:3'
+check "wast: closing line counts the failure" matches "$out" $'\n9 passed, 1 failed$'
+printf 'bad.wast:9 known wrong on purpose\nbad.wast:99 stale entry\n' >"$T/skip.txt"
+run "$B" wast --skip "$T/skip.txt" "$T/bad.wast"
+check "wast: a listed command is skipped" [ "$rc" = 0 ]
+check "wast: skips are counted" matches "$out" '1 skipped \(listed in '
+check "wast: a stale skip entry is reported" matches "$out" 'bad\.wast:99: skip-list entry matches no command'
+printf 'bad.wast:9\n' >"$T/skip2.txt"
+run "$B" wast --skip "$T/skip2.txt" "$T/bad.wast"
+check "wast: a skip needs a reason" [ "$rc" = 2 ]
+printf '(module (func (export "f"))\n(assert_return (invoke "f")\n' >"$T/broken.wast"
+run "$B" wast "$T/broken.wast"
+check "wast: wast2json's complaint is shown" matches "$out" 'broken\.wast:0: wast2json rejected the script: .*broken\.wast:2'
+check "wast: a script that cannot be read fails" [ "$rc" = 1 ]
+printf '(module (func (export "loop") (loop (br 0))))\n(invoke "loop")\n' >"$T/loop.wast"
+run "$B" wast --timeout 200 "$T/loop.wast"
+check "wast: a runaway guest is a failure, not a hang" matches "$out" 'loop\.wast:2: action: trap: deadline exceeded'
 
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]
