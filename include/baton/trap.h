@@ -14,21 +14,29 @@
 extern "C" {
 #endif
 
-/* Trap kinds: XX(name, "message"). */
+/* Trap kinds: XX(name, "message"). Append only; values are stable.
+ * call_indirect traps are UNDEFINED_ELEMENT (index past the table's end),
+ * UNINITIALIZED_ELEMENT (a null entry) or CALL_INDIRECT (the entry's type
+ * is not the expected one); table accesses out of bounds (element
+ * segments, table.init, table.copy, table.get, table.set, table.fill) are
+ * TABLE_OOB, memory accesses OOB. */
 #define BATON_TRAP_MAP(XX)                                       \
   XX(OOB, "out of bounds memory access")                         \
   XX(INT_OVERFLOW, "integer overflow")                           \
   XX(DIV_BY_ZERO, "integer divide by zero")                      \
   XX(INVALID_CONVERSION, "invalid conversion to integer")        \
   XX(UNREACHABLE, "unreachable executed")                        \
-  XX(CALL_INDIRECT, "indirect call to null or mismatched type")  \
+  XX(CALL_INDIRECT, "indirect call type mismatch")               \
   XX(EXHAUSTION, "call stack exhausted")                         \
   XX(TIMEOUT, "deadline exceeded")                               \
   XX(MEMORY, "out of memory")                                    \
   XX(EXIT, "guest exited")                                       \
   XX(HOST, "host function trapped")                              \
   XX(POISONED, "instance unusable after an earlier trap")        \
-  XX(ABI, "canonical ABI violation")
+  XX(ABI, "canonical ABI violation")                             \
+  XX(TABLE_OOB, "out of bounds table access")                    \
+  XX(UNDEFINED_ELEMENT, "undefined element")                     \
+  XX(UNINITIALIZED_ELEMENT, "uninitialized element")
 
 typedef enum {
   BATON_TRAP_NONE = 0,

@@ -775,7 +775,7 @@ baton_trap_t *cr_corefn_invoke(cr_corefn *fn, const baton_val_t *args, baton_val
     case CR_F_SLOT: {
       cr_corefn *target = fn->slot < fn->slots->n ? fn->slots->fns[fn->slot] : NULL;
       if (!target)
-        return baton_trap_new(BATON_TRAP_CALL_INDIRECT, "indirect call to uninitialized table element %" PRIu32,
+        return baton_trap_new(BATON_TRAP_UNINITIALIZED_ELEMENT, "uninitialized element %" PRIu32,
                               fn->slot);
       return cr_corefn_invoke(target, args, results);
     }

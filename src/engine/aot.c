@@ -239,6 +239,8 @@ static baton_error_t *build_bytes(baton_engine_t *engine, baton_module_t *m, con
     return err;
   }
 
+  baton_error_t *perr = bt_aot_patch_traps(c_path); /* trap causes (w2c_patch.c) */
+  if (perr) return perr;
   char *header = read_text(h_path);
   if (!header) return baton_error_new(BATON_ECOMPILE, "wasm2c produced no header");
   FILE *gf = fopen(glue_path, "w");

@@ -23,6 +23,14 @@
 
 #define BT_GLUE_ABI_VERSION 3
 
+/* Trap codes beyond wasm2c's wasm_rt_trap_t that compiled code passes to
+ * bt_glue_rt_t.trap (see w2c_patch.c): a call_indirect index past the
+ * table's size, a call_indirect through a null entry, and a table access
+ * out of bounds (element segments, table.init/copy/get/set/fill). */
+#define BT_GLUE_TRAP_UNDEFINED_ELEMENT 64
+#define BT_GLUE_TRAP_UNINITIALIZED_ELEMENT 65
+#define BT_GLUE_TRAP_TABLE_OOB 66
+
 typedef union {
   uint32_t i32;
   uint64_t i64;

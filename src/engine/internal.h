@@ -172,6 +172,13 @@ BT_HIDDEN baton_error_t *bt_module_compile(baton_module_t *m);
 BT_HIDDEN baton_error_t *bt_aot_compile(baton_engine_t *engine,
                                         baton_module_t *m);
 
+/* ---- w2c_patch.c ---- */
+
+/* Rewrites the wasm2c-generated C file at c_path so that call_indirect and
+ * table traps carry the BT_GLUE_TRAP_* codes of glue_abi.h. A file whose
+ * preamble is not wasm2c 1.0.32's is left as is. */
+BT_HIDDEN baton_error_t *bt_aot_patch_traps(const char *c_path);
+
 /* ---- xconst.c ---- */
 
 /* Rewrites extended constant expressions (i32/i64 add, sub, mul) of global

@@ -134,9 +134,12 @@ TEST(every_trap_kind) {
       {"load", {I32(65536)}, 1, 1, BATON_TRAP_OOB, "out of bounds memory access"},
       {"load_offset", {I32(1)}, 1, 1, BATON_TRAP_OOB, "out of bounds"},
       {"store", {I32(-1), I32(1)}, 2, 0, BATON_TRAP_OOB, "out of bounds"},
-      {"call_table", {I32(1)}, 1, 1, BATON_TRAP_CALL_INDIRECT, "indirect call"},
-      {"call_table", {I32(3)}, 1, 1, BATON_TRAP_CALL_INDIRECT, "indirect call"},
-      {"call_table", {I32(100)}, 1, 1, BATON_TRAP_CALL_INDIRECT, "indirect call"},
+      {"call_table", {I32(1)}, 1, 1, BATON_TRAP_CALL_INDIRECT, "indirect call type mismatch"},
+      {"call_table", {I32(3)}, 1, 1, BATON_TRAP_UNINITIALIZED_ELEMENT, "uninitialized element"},
+      {"call_table", {I32(4)}, 1, 1, BATON_TRAP_UNDEFINED_ELEMENT, "undefined element"},
+      {"call_table", {I32(100)}, 1, 1, BATON_TRAP_UNDEFINED_ELEMENT, "undefined element"},
+      {"call_table", {I32(-1)}, 1, 1, BATON_TRAP_UNDEFINED_ELEMENT, "undefined element"},
+      {"table_get", {I32(4)}, 1, 1, BATON_TRAP_TABLE_OOB, "out of bounds table access"},
       {"trunc", {F64(0.0 / 0.0)}, 1, 1, BATON_TRAP_INVALID_CONVERSION, "invalid conversion"},
       {"trunc", {F64(1e20)}, 1, 1, BATON_TRAP_INT_OVERFLOW, "integer overflow"},
       {"recurse", {I32(0)}, 1, 1, BATON_TRAP_EXHAUSTION, "call stack exhausted"},
@@ -999,7 +1002,7 @@ TEST(extended_const_expressions) {
     ASSERT_EQ(got, cases[i].want);
   }
   baton_val_t arg = I32(3);
-  ASSERT_EQ(expect_trap(inst, "slot", &arg, 1, 1, NULL, 0), BATON_TRAP_CALL_INDIRECT); /* ref.null */
+  ASSERT_EQ(expect_trap(inst, "slot", &arg, 1, 1, NULL, 0), BATON_TRAP_UNINITIALIZED_ELEMENT); /* ref.null */
   baton_instance_delete(inst);
   /* Ones that read imported globals: initialised in a start function. */
   baton_instance_t *base = instance_of(g_engine, "extended_const_base.wasm", 0);
@@ -1033,7 +1036,7 @@ TEST(extended_const_expressions) {
   ASSERT_OK(baton_instance_global_get(inst, "g", 1, &g));
   ASSERT_EQ(g.of.i32, 116);
   arg = I32(2);
-  ASSERT_EQ(expect_trap(inst, "slot", &arg, 1, 1, NULL, 0), BATON_TRAP_CALL_INDIRECT);
+  ASSERT_EQ(expect_trap(inst, "slot", &arg, 1, 1, NULL, 0), BATON_TRAP_UNINITIALIZED_ELEMENT);
   baton_instance_delete(inst);
   baton_linker_delete(l);
   baton_module_delete(m);

@@ -19,6 +19,8 @@
   (func (export "call_table") (param i32) (result i32)
     i32.const 20 i32.const 22 local.get 0 call_indirect (type $ii_i))
   (func (export "trunc") (param f64) (result i32) local.get 0 i32.trunc_f64_s)
+  ;; Table accesses: out of bounds past index 3.
+  (func (export "table_get") (param i32) (result i32) local.get 0 table.get 0 ref.is_null)
   ;; Unbounded recursion through the table, so the C compiler cannot turn
   ;; it into a loop.
   (func $recurse (export "recurse") (param i32) (result i32) (local $r i32)
