@@ -190,6 +190,11 @@ static baton_error_t *module_from_file(baton_engine_t *engine, const char *path,
   uint8_t *buf = NULL;
   size_t len = 0;
   baton_error_t *rerr = bt_read_input(path, true, &buf, &len);
+  if (rerr && baton_error_code(rerr) == BATON_ENOT_FOUND) { /* a missing module file has been EIO */
+    baton_error_t *io = baton_error_new(BATON_EIO, "%s", baton_error_message(rerr));
+    baton_error_delete(rerr);
+    rerr = io;
+  }
   if (rerr) return rerr;
   baton_error_t *err = compile ? baton_module_new(engine, buf, len, path, out)
                                : bt_module_parse(engine, buf, len, path, out);
