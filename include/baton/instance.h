@@ -81,7 +81,25 @@ typedef struct {
    * wrote). Component instances are always poisoned after a trap, as the
    * Component Model requires; baton sets this for their core instances. */
   bool poison_on_trap;
+  /* Table elements the instance may hold in all the tables it creates and
+   * grows, counted together (0 = BATON_DEFAULT_MAX_TABLE_ELEMENTS). Tables
+   * are not part of max_memory. A module whose tables need more initially
+   * is refused with BATON_ELIMIT; table.grow past the limit returns -1. */
+  uint64_t max_table_elements;
 } baton_instance_config_t;
+
+/* One million elements: 24 MiB of funcref table at most per instance. */
+#define BATON_DEFAULT_MAX_TABLE_ELEMENTS 1000000u
+
+/* Process-wide caps on live objects, across all engines: instances,
+ * linear memories (each reserves 8 GiB of address space) and tables.
+ * Defaults: BATON_DEFAULT_MAX_INSTANCES, _MAX_MEMORIES, _MAX_TABLES.
+ * Instantiating past a cap fails with BATON_ELIMIT naming it. A 0 argument
+ * keeps that cap as it is. Thread-safe; applies to later instantiations. */
+void baton_set_process_limits(uint64_t max_instances, uint64_t max_memories, uint64_t max_tables);
+#define BATON_DEFAULT_MAX_INSTANCES 1000000u
+#define BATON_DEFAULT_MAX_MEMORIES 10000u
+#define BATON_DEFAULT_MAX_TABLES 1000000u
 
 /* Resolves and type-checks module's imports against linker. Borrows both
  * (the pre keeps its own references). An unresolved import or a type

@@ -341,10 +341,59 @@ baton_error_t *baton_instance_pre_new(baton_linker_t *l, baton_module_t *m,
   return NULL;
 }
 
+/* ---- process-wide caps on live instances, memories and tables ---- */
+
+static _Atomic uint64_t g_max_instances = BATON_DEFAULT_MAX_INSTANCES;
+static _Atomic uint64_t g_max_memories = BATON_DEFAULT_MAX_MEMORIES;
+static _Atomic uint64_t g_max_tables = BATON_DEFAULT_MAX_TABLES;
+static _Atomic uint64_t g_live_instances, g_live_memories, g_live_tables;
+
+void baton_set_process_limits(uint64_t max_instances, uint64_t max_memories, uint64_t max_tables) {
+  if (max_instances) atomic_store(&g_max_instances, max_instances);
+  if (max_memories) atomic_store(&g_max_memories, max_memories);
+  if (max_tables) atomic_store(&g_max_tables, max_tables);
+}
+
+/* Takes n of a process cap (live count `live`, limit `max`). Returns
+ * BATON_ELIMIT naming the cap, and takes nothing, when it would exceed it. */
+static baton_error_t *cap_take(_Atomic uint64_t *live, _Atomic uint64_t *max, uint64_t n,
+                               const char *module, const char *what) {
+  if (!n) return NULL;
+  uint64_t now = atomic_fetch_add(live, n) + n, limit = atomic_load(max);
+  if (now <= limit) return NULL;
+  atomic_fetch_sub(live, n);
+  return baton_error_new(BATON_ELIMIT,
+                         "%s: cannot instantiate: the process limit of %llu live %s is reached "
+                         "(baton_set_process_limits)",
+                         module, (unsigned long long)limit, what);
+}
+
+/* Takes the process caps an instance of m needs (one instance, its own
+ * memories and tables); on failure takes none. */
+static baton_error_t *caps_take(const baton_module_t *m) {
+  baton_error_t *err = cap_take(&g_live_instances, &g_max_instances, 1, m->name, "instances");
+  if (err) return err;
+  err = cap_take(&g_live_memories, &g_max_memories, m->wasm->nmemories, m->name, "linear memories");
+  if (!err) {
+    err = cap_take(&g_live_tables, &g_max_tables, m->wasm->ntables, m->name, "tables");
+    if (err) atomic_fetch_sub(&g_live_memories, m->wasm->nmemories);
+  }
+  if (err) atomic_fetch_sub(&g_live_instances, 1);
+  return err;
+}
+
+/* Returns what caps_take took for an instance. */
+static void caps_release(uint32_t memories, uint32_t tables) {
+  atomic_fetch_sub(&g_live_instances, 1);
+  atomic_fetch_sub(&g_live_memories, memories);
+  atomic_fetch_sub(&g_live_tables, tables);
+}
+
 /* ---- instances ---- */
 
 static void instance_free(baton_instance_t *inst) {
   bt_runtime_release_instance(inst);
+  caps_release(inst->counted_memories, inst->counted_tables);
   for (bt_funcref_box_t *b = inst->funcref_boxes, *next; b; b = next) {
     next = b->next;
     bt_free(b);
@@ -383,10 +432,26 @@ baton_error_t *baton_instance_pre_instantiate(baton_instance_pre_t *pre,
                                (unsigned long long)max_mem);
     }
   }
+  uint64_t max_elems = cfg && cfg->max_table_elements ? cfg->max_table_elements
+                                                       : BATON_DEFAULT_MAX_TABLE_ELEMENTS;
+  uint64_t elems = 0;
+  for (uint32_t i = 0; i < m->wasm->ntables; i++) elems += m->wasm->tables[i].limits.min;
+  if (elems > max_elems)
+    return baton_error_new(BATON_ELIMIT,
+                           "%s: tables need %llu elements initially, over the limit of %llu table elements",
+                           m->name, (unsigned long long)elems, (unsigned long long)max_elems);
   size_t size = sizeof(baton_instance_t) + m->glue->instance_size;
   baton_instance_t *inst = bt_malloc(size);
   if (!inst) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
+  baton_error_t *cerr = caps_take(m);
+  if (cerr) {
+    bt_free(inst);
+    return cerr;
+  }
   memset(inst, 0, size);
+  inst->counted_memories = m->wasm->nmemories;
+  inst->counted_tables = m->wasm->ntables;
+  inst->max_table_elems = max_elems;
   inst->engine = e;
   inst->module = m;
   inst->timeout_ms = timeout;
@@ -397,6 +462,7 @@ baton_error_t *baton_instance_pre_instantiate(baton_instance_pre_t *pre,
   const char *name = cfg && cfg->name ? cfg->name : m->name;
   inst->name = bt_strdup(name);
   if (!inst->name) {
+    caps_release(inst->counted_memories, inst->counted_tables);
     bt_free(inst);
     return baton_error_new(BATON_ENO_MEMORY, "out of memory");
   }

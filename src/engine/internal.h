@@ -130,6 +130,9 @@ struct baton_instance {
   bool poisoned;
   bool poison_on_trap; /* refuse further calls after a trap (components) */
   bool limit_hit; /* a grow failed because of max_pages */
+  uint64_t table_elems;     /* table elements allocated and grown so far */
+  uint64_t max_table_elems; /* limit on table_elems */
+  uint32_t counted_memories, counted_tables; /* held of the process caps */
   struct bt_mem_slot *slots[4];
   uint32_t nslots;
   uint8_t *shared_bases[4]; /* imported memories: their data */

@@ -629,7 +629,11 @@ typedef struct {
 static void rt_allocate_table(void *tp, size_t elem_size, uint32_t n, uint32_t max) {
   bt_table_t *t = tp;
   bt_frame_t *f = tls_frame;
-  if (n > BT_MAX_TABLE_ELEMS) unwind(BT_JMP_MEMORY);
+  baton_instance_t *inst = tls_inst;
+  /* Within the instance's table budget (checked before instantiation). */
+  if (n > BT_MAX_TABLE_ELEMS || (inst && inst->table_elems + n > inst->max_table_elems))
+    unwind(BT_JMP_MEMORY);
+  if (inst) inst->table_elems += n;
   if (f) f->in_host++;
   t->data = calloc(n ? n : 1, elem_size);
   if (f) f->in_host--;
@@ -645,10 +649,15 @@ static uint32_t rt_grow_table(void *tp, size_t elem_size, uint32_t delta, const 
   if (want > t->max_size || want > BT_MAX_TABLE_ELEMS) return UINT32_MAX;
   if (delta == 0) return old;
   bt_frame_t *f = tls_frame;
+  /* Growth counts against the growing instance's table budget: past it,
+   * table.grow returns -1 (the spec allows a grow to fail). */
+  baton_instance_t *inst = f ? f->inst : tls_inst;
+  if (inst && inst->table_elems + delta > inst->max_table_elems) return UINT32_MAX;
   if (f) f->in_host++;
   void *nd = realloc(t->data, (size_t)want * elem_size);
   if (f) f->in_host--;
   if (!nd) return UINT32_MAX;
+  if (inst) inst->table_elems += delta;
   for (uint64_t i = old; i < want; i++) memcpy((char *)nd + i * elem_size, init, elem_size);
   t->data = nd;
   t->size = (uint32_t)want;

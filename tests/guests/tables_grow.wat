@@ -1,0 +1,37 @@
+;; Eight growable tables, for the table limit (tests/engine/test_limits.c):
+;; grow(t, n) is table.grow of table t by n null entries (-1 when refused),
+;; size(t) its size.
+(module
+  (table $t0 0 funcref)
+  (table $t1 0 funcref)
+  (table $t2 0 funcref)
+  (table $t3 0 funcref)
+  (table $t4 0 funcref)
+  (table $t5 0 funcref)
+  (table $t6 0 funcref)
+  (table $t7 0 funcref)
+  (func (export "grow") (param $t i32) (param $n i32) (result i32)
+    (block $b7 (block $b6 (block $b5 (block $b4 (block $b3 (block $b2 (block $b1 (block $b0
+      (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 (local.get $t)))
+    (return (table.grow $t0 (ref.null func) (local.get $n))))
+    (return (table.grow $t1 (ref.null func) (local.get $n))))
+    (return (table.grow $t2 (ref.null func) (local.get $n))))
+    (return (table.grow $t3 (ref.null func) (local.get $n))))
+    (return (table.grow $t4 (ref.null func) (local.get $n))))
+    (return (table.grow $t5 (ref.null func) (local.get $n))))
+    (return (table.grow $t6 (ref.null func) (local.get $n))))
+    (return (table.grow $t7 (ref.null func) (local.get $n)))
+    (unreachable))
+  (func (export "size") (param $t i32) (result i32)
+    (block $b7 (block $b6 (block $b5 (block $b4 (block $b3 (block $b2 (block $b1 (block $b0
+      (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 (local.get $t)))
+    (return (table.size $t0)))
+    (return (table.size $t1)))
+    (return (table.size $t2)))
+    (return (table.size $t3)))
+    (return (table.size $t4)))
+    (return (table.size $t5)))
+    (return (table.size $t6)))
+    (return (table.size $t7))
+    (unreachable))
+  (memory 1))
