@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -222,8 +224,63 @@ int cmd_call_app(const char *file, int npos, char **pos, bool json) {
 
 /* ---- up ---- */
 
+/* SIGINT and SIGTERM set g_stop and write a byte to the wake pipe, so a
+ * main thread waiting in poll (for stdin or for the end) wakes at once.
+ * The handlers are installed with sigaction without SA_RESTART, and the
+ * trigger threads block both signals so that they reach the main thread. */
 static volatile sig_atomic_t g_stop;
-static void on_stop(int sig) { (void)sig; g_stop = 1; }
+static int g_wake[2] = {-1, -1};
+
+static void on_stop(int sig) {
+  (void)sig;
+  int saved = errno;
+  g_stop = 1;
+  if (g_wake[1] >= 0 && write(g_wake[1], "x", 1) < 0) {
+    /* the pipe is full: a wake-up is already pending */
+  }
+  errno = saved;
+}
+
+/* Creates the wake pipe and installs on_stop for SIGINT and SIGTERM (the
+ * previous actions go to old[0..1]). Returns false with errno set. */
+static bool stop_handlers_install(struct sigaction old[2]) {
+  if (pipe2(g_wake, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; /* no SA_RESTART: a blocked read or poll returns EINTR */
+  return sigaction(SIGINT, &sa, &old[0]) == 0 && sigaction(SIGTERM, &sa, &old[1]) == 0;
+}
+
+static void stop_handlers_remove(const struct sigaction old[2]) {
+  sigaction(SIGINT, &old[0], NULL);
+  sigaction(SIGTERM, &old[1], NULL);
+  for (int i = 0; i < 2; i++) {
+    if (g_wake[i] >= 0) close(g_wake[i]);
+    g_wake[i] = -1;
+  }
+}
+
+/* Milliseconds until the --duration ends (-1: no duration, wait as long as
+ * it takes; 0: over). */
+static int ms_left(uint64_t duration, double t0) {
+  if (!duration) return -1;
+  double left = (double)duration * 1000 - (now_us() - t0);
+  if (left <= 0) return 0;
+  return left > 1e9 ? 1000000 : (int)(left / 1000) + 1;
+}
+
+/* Waits until a stop signal or the end of the duration (with neither, for
+ * ever). */
+static void wait_for_stop(uint64_t duration, double t0) {
+  while (!g_stop) {
+    int ms = ms_left(duration, t0);
+    if (ms == 0) return;
+    struct pollfd p = {.fd = g_wake[0], .events = POLLIN};
+    poll(&p, 1, ms);
+  }
+}
 
 typedef struct {
   baton_app_t *app;
@@ -254,6 +311,117 @@ static void *timer_main(void *p) {
   return NULL;
 }
 
+/* The state of `baton up`. */
+typedef struct {
+  baton_app_t *app;
+  log_ctx_t *lc;
+  pthread_mutex_t out_lock;
+  const char *cli_flow;
+  timer_t_ *timers;
+  pthread_t *threads;
+  size_t ntimers;
+  int failures;
+  bool stdin_closed; /* fd 0 was not open when `up` started */
+} up_t;
+
+/* Starts one thread per timer trigger of m, with SIGINT and SIGTERM
+ * blocked in them. Returns false (after a message naming the trigger) when
+ * a thread cannot be created; the ones started keep running until g_stop. */
+static bool start_timers(up_t *u, const bt_app_t *m) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->ntriggers; i++) n += m->triggers[i].kind == BT_APP_TRIGGER_TIMER;
+  if (!n) return true;
+  u->timers = calloc(n, sizeof *u->timers);
+  u->threads = calloc(n, sizeof *u->threads);
+  if (!u->timers || !u->threads) {
+    fprintf(stderr, "baton: out of memory starting %zu timer triggers\n", n);
+    return false;
+  }
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  bool ok = true;
+  for (size_t i = 0; i < m->ntriggers && ok; i++) {
+    const bt_app_trigger_t *t = &m->triggers[i];
+    if (t->kind != BT_APP_TRIGGER_TIMER) continue;
+    timer_t_ *tm = &u->timers[u->ntimers];
+    *tm = (timer_t_){u->app, t->flow.name, t->input.text, t->interval_ms ? t->interval_ms : 1000, 0, &u->out_lock};
+    int e = pthread_create(&u->threads[u->ntimers], NULL, timer_main, tm);
+    if (e) {
+      fprintf(stderr, "baton: " BT_POS_FMT ": cannot start timer trigger %zu (flow `%s`): %s\n", BT_POS_ARGS(t->pos),
+              u->ntimers + 1, t->flow.name ? t->flow.name : "pipeline", strerror(e));
+      ok = false;
+    } else {
+      u->ntimers++;
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return ok;
+}
+
+/* Runs the cli flow on one line of input. */
+static void run_line(up_t *u, char *line, size_t n) {
+  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+  if (n == 0) return;
+  baton_run_result_t r;
+  baton_error_t *err = baton_app_run(u->app, u->cli_flow, line, u->lc->json ? BATON_FORMAT_JSON : BATON_FORMAT_WAVE, &r);
+  pthread_mutex_lock(&u->out_lock);
+  if (err) {
+    fprintf(stderr, "baton: %s\n", baton_error_message(err));
+    baton_error_delete(err);
+    u->failures++;
+  } else {
+    if (report(&r, u->cli_flow ? u->cli_flow : baton_app_flow_name(u->app, 0))) u->failures++;
+    baton_run_result_clear(&r);
+  }
+  pthread_mutex_unlock(&u->out_lock);
+}
+
+/* The cli trigger: one flow run per line of stdin, read with poll on stdin
+ * and the wake pipe so that a stop signal or the end of the duration ends
+ * the wait at once (the run in progress finishes first). Returns true when
+ * stdin ended, false on a stop or at the end of the duration. */
+static bool cli_loop(up_t *u, uint64_t duration, double t0) {
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  bool eof = u->stdin_closed; /* then fd 0 may be anything, even the wake pipe */
+  while (!g_stop && !eof) {
+    int ms = ms_left(duration, t0);
+    if (ms == 0) break;
+    struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = g_wake[0], .events = POLLIN}};
+    if (poll(p, 2, ms) <= 0 || p[1].revents) continue; /* EINTR, timeout or a stop: re-check */
+    if (len + 4096 + 1 > cap) {
+      size_t ncap = cap ? cap * 2 : 8192;
+      char *nb = realloc(buf, ncap);
+      if (!nb) break;
+      buf = nb;
+      cap = ncap;
+    }
+    ssize_t got = read(0, buf + len, cap - len - 1);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (got <= 0) {
+      eof = true; /* end of input (or an unreadable stdin): the last line may lack its newline */
+      got = 0;
+    }
+    len += (size_t)got;
+    size_t start = 0;
+    for (size_t i = 0; i < len && !g_stop; i++) {
+      if (buf[i] != '\n' && !(eof && i == len - 1)) continue;
+      char save = buf[i + 1];
+      buf[i + 1] = 0;
+      run_line(u, buf + start, i + 1 - start);
+      buf[i + 1] = save;
+      start = i + 1;
+    }
+    memmove(buf, buf + start, len - start);
+    len -= start;
+  }
+  free(buf);
+  return eof;
+}
+
 int cmd_up(int argc, char **argv) {
   cli_opt_t opts[] = {{"file", 'f', true, NULL}, {"json", 0, false, NULL}, {"duration", 0, true, NULL},
                       {"quiet", 'q', false, NULL}};
@@ -271,11 +439,11 @@ int cmd_up(int argc, char **argv) {
     fprintf(stderr, "baton: --duration expects milliseconds, got `%s`\n", d);
     return BT_EXIT_USAGE;
   }
+  bool stdin_closed = fcntl(0, F_GETFD) < 0;
   log_ctx_t lc = {.json = cli_get(opts, no, "json") != NULL, .lock = PTHREAD_MUTEX_INITIALIZER};
   baton_engine_t *engine = NULL;
   baton_app_t *app = NULL;
-  const char *file = cli_get(opts, no, "file");
-  int rc = load_app(file, cli_get(opts, no, "quiet") != NULL, &lc, &engine, &app);
+  int rc = load_app(cli_get(opts, no, "file"), cli_get(opts, no, "quiet") != NULL, &lc, &engine, &app);
   if (rc) {
     baton_engine_delete(engine);
     return rc;
@@ -289,62 +457,40 @@ int cmd_up(int argc, char **argv) {
     baton_engine_delete(engine);
     return cli_fail(err);
   }
-  signal(SIGINT, on_stop);
-  signal(SIGTERM, on_stop);
-  pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-  timer_t_ timers[16];
-  pthread_t threads[16];
-  size_t ntimers = 0;
-  const char *cli_flow = NULL;
+  struct sigaction old[2];
+  memset(old, 0, sizeof old); /* SIG_DFL, should the installation fail half way */
+  if (!stop_handlers_install(old)) {
+    fprintf(stderr, "baton: cannot install signal handlers: %s\n", strerror(errno));
+    rc = BT_EXIT_USAGE;
+  }
+  up_t u = {.app = app, .lc = &lc, .out_lock = PTHREAD_MUTEX_INITIALIZER, .stdin_closed = stdin_closed};
   bool has_cli = m->ntriggers == 0;
   for (size_t i = 0; i < m->ntriggers; i++) {
     const bt_app_trigger_t *t = &m->triggers[i];
-    if (t->kind == BT_APP_TRIGGER_CLI) {
-      has_cli = true;
-      cli_flow = t->flow.name;
-    } else if (t->kind == BT_APP_TRIGGER_TIMER && ntimers < 16) {
-      timers[ntimers] = (timer_t_){app, t->flow.name, t->input.text, t->interval_ms ? t->interval_ms : 1000, 0, &out_lock};
-      if (pthread_create(&threads[ntimers], NULL, timer_main, &timers[ntimers]) == 0) ntimers++;
-    } else if (t->kind == BT_APP_TRIGGER_SPIN) {
-      has_cli = true; /* e.g. Spin v1 `orchestrator`: one input per line */
-    }
+    if (t->kind == BT_APP_TRIGGER_CLI) u.cli_flow = t->flow.name;
+    /* SPIN: e.g. Spin v1 `orchestrator`: one input per line */
+    if (t->kind == BT_APP_TRIGGER_CLI || t->kind == BT_APP_TRIGGER_SPIN) has_cli = true;
   }
   double t0 = now_us();
-  int failures = 0;
-  if (has_cli) {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while (!g_stop && (n = getline(&line, &cap, stdin)) >= 0) {
-      while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
-      if (n == 0) continue;
-      baton_run_result_t r;
-      err = baton_app_run(app, cli_flow, line, lc.json ? BATON_FORMAT_JSON : BATON_FORMAT_WAVE, &r);
-      pthread_mutex_lock(&out_lock);
-      if (err) {
-        fprintf(stderr, "baton: %s\n", baton_error_message(err));
-        baton_error_delete(err);
-        failures++;
-      } else {
-        if (report(&r, cli_flow ? cli_flow : baton_app_flow_name(app, 0))) failures++;
-        baton_run_result_clear(&r);
-      }
-      pthread_mutex_unlock(&out_lock);
-      if (duration && now_us() - t0 > (double)duration * 1000) break;
-    }
-    free(line);
-    if (ntimers && !duration) g_stop = 1; /* stdin closed: stop */
+  if (!rc && !start_timers(&u, m)) rc = BT_EXIT_USAGE;
+  if (!rc && has_cli) {
+    bool eof = cli_loop(&u, duration, t0);
+    if (eof && u.ntimers && !duration) g_stop = 1; /* stdin closed: stop */
   }
-  while (ntimers && !g_stop && (!duration || now_us() - t0 < (double)duration * 1000)) usleep(10000);
+  if (!rc && u.ntimers) wait_for_stop(duration, t0);
   g_stop = 1;
-  for (size_t i = 0; i < ntimers; i++) {
-    pthread_join(threads[i], NULL);
-    failures += timers[i].failures;
+  for (size_t i = 0; i < u.ntimers; i++) {
+    pthread_join(u.threads[i], NULL);
+    u.failures += u.timers[i].failures;
   }
+  free(u.timers);
+  free(u.threads);
+  stop_handlers_remove(old);
   bt_app_free(m);
   baton_app_delete(app);
   baton_engine_delete(engine);
-  return failures ? BT_EXIT_GUEST : BT_EXIT_OK;
+  if (rc) return rc;
+  return u.failures ? BT_EXIT_GUEST : BT_EXIT_OK;
 }
 
 /* ---- build ---- */
