@@ -140,7 +140,8 @@ baton_error_t *baton_instance_lookup(baton_instance_t *instance,
  * export) or NULL; when NULL and the guest trapped (including a deadline or
  * proc_exit), *trap is set and owned by the caller. The instance stays
  * usable after a trap unless it was created with poison_on_trap, in which
- * case further calls trap with BATON_TRAP_POISONED. */
+ * case further calls trap with BATON_TRAP_POISONED. An instance whose guest
+ * called proc_exit (an EXIT trap) has ended and is always poisoned. */
 baton_error_t *baton_instance_call(baton_instance_t *instance,
                                    const char *export_name,
                                    const baton_val_t *args, size_t nargs,

@@ -323,7 +323,12 @@ baton_trap_t *bt_runtime_enter(baton_instance_t *inst, bt_glue_thunk_t thunk,
   tls_frame = fp->prev;
   tls_inst = saved_inst;
   if (tls_armed != fp->saved_armed) arm_timer(fp->saved_armed);
-  if (inst->poison_on_trap) inst->poisoned = true;
+  /* Core instances stay usable after a trap (the core spec's rule), unless
+   * created with poison_on_trap (components); one that called proc_exit has
+   * ended its program and is never entered again. */
+  if (inst->poison_on_trap ||
+      (code == BT_JMP_TRAP_OBJ && fp->trap && baton_trap_kind(fp->trap) == BATON_TRAP_EXIT))
+    inst->poisoned = true;
   if (code == BT_JMP_TRAP_OBJ) return fp->trap;
   if (code == BT_JMP_TIMEOUT)
     return baton_trap_new(BATON_TRAP_TIMEOUT, "deadline exceeded (timeout %llu ms)",
