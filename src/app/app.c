@@ -8,10 +8,12 @@
  * `get-config` has the expected type. Flows are then compiled (run.c).
  * Calls go through fresh instances made from each component's pre.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "abi/abi.h"
 #include "app/internal.h"
@@ -20,6 +22,7 @@
 #include "engine/internal.h"
 #include "util/fileio.h"
 #include "value/value.h"
+#include "wasi/fs.h"
 
 bt_comp_t *bt_app_comp(baton_app_t *app, const char *name) {
   for (size_t i = 0; i < app->ncomps; i++)
@@ -277,6 +280,83 @@ baton_error_t *bt_app_files(bt_comp_t *c, baton_wasi_preopen_t **out, size_t *n)
   return NULL;
 }
 
+/* Warns on stderr, once per load, about each `files` grant of the root
+ * directory or of (a directory holding) a home directory, naming its
+ * manifest position: such a grant is legal but almost always a mistake
+ * (e.g. "../../../../../" resolving to /). */
+static void warn_broad_grants(const bt_app_t *m) {
+  if (m->format != BT_APP_FORMAT_BATON) return;
+  for (size_t i = 0; i < m->ncomponents; i++) {
+    const bt_app_component_t *c = &m->components[i];
+    for (size_t j = 0; j < c->files.len; j++) {
+      baton_wasi_preopen_t pre;
+      if (baton_wasi_preopen_parse(c->files.items[j].text, m->dir, &pre) != 0) continue;
+      char buf[512];
+      const char *why = bt_wasi_grant_breadth(pre.host_path, buf, sizeof buf);
+      if (why)
+        fprintf(stderr, "baton: warning: " BT_POS_FMT ": component `%s` is granted %s (files entry `%s`)\n",
+                BT_POS_ARGS(c->files.items[j].pos), c->name, why, c->files.items[j].text);
+      baton_wasi_preopen_release(&pre);
+    }
+  }
+}
+
+static void write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return;
+    p += k;
+    n -= (size_t)k;
+  }
+}
+
+/* The output callback of apps with secrets: each piece a guest writes (a
+ * line, with prefixes, or the part of one a write holds) is written with
+ * the secret values replaced; NUL bytes are kept. Out of memory, the piece
+ * is dropped rather than written unredacted. */
+static void redacting_write(void *env, baton_instance_t *inst, int fd, const char *data, size_t len) {
+  const baton_app_t *app = env;
+  (void)inst;
+  while (len) {
+    const char *nul = memchr(data, 0, len);
+    size_t seg = nul ? (size_t)(nul - data) : len;
+    char *copy = bt_malloc(seg + 1);
+    char *red = NULL;
+    if (copy) {
+      memcpy(copy, data, seg);
+      copy[seg] = 0;
+      red = bt_app_redact(app->manifest, copy);
+    }
+    if (red) write_all(fd, red, strlen(red));
+    bt_free(red);
+    bt_free(copy);
+    if (nul) write_all(fd, "", 1);
+    data += seg + (nul != NULL);
+    len -= seg + (nul != NULL);
+  }
+}
+
+static bool has_secrets(const bt_app_t *m) {
+  for (size_t i = 0; i < m->nvariables; i++)
+    if (m->variables[i].secret && m->variables[i].value && *m->variables[i].value) return true;
+  for (size_t i = 0; i < m->ncomponents; i++)
+    for (size_t j = 0; j < m->components[i].nvars; j++)
+      if (m->components[i].vars[j].secret && m->components[i].vars[j].value && *m->components[i].vars[j].value)
+        return true;
+  return false;
+}
+
+void bt_app_wasi_output(bt_comp_t *c, baton_wasi_config_t *wc) {
+  wc->output = c->app->opts.output;
+  wc->prefix_lines = c->app->opts.prefix_output;
+  if (wc->output == BATON_WASI_OUTPUT_INHERIT && has_secrets(c->app->manifest)) {
+    wc->output = BATON_WASI_OUTPUT_CALLBACK;
+    wc->write = redacting_write;
+    wc->write_env = c->app;
+  }
+}
+
 void bt_app_files_free(baton_wasi_preopen_t *pre, size_t n) {
   for (size_t i = 0; pre && i < n; i++) baton_wasi_preopen_release(&pre[i]);
   free(pre);
@@ -284,8 +364,8 @@ void bt_app_files_free(baton_wasi_preopen_t *pre, size_t n) {
 
 baton_error_t *bt_app_define_host(bt_comp_t *c, baton_linker_t *linker) {
   const char *argv[] = {c->m->name};
-  baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = c->app->opts.output,
-                            .prefix_lines = c->app->opts.prefix_output};
+  baton_wasi_config_t wc = {.argv = argv, .argc = 1};
+  bt_app_wasi_output(c, &wc);
   baton_wasi_preopen_t *pre = NULL;
   size_t nfiles = 0;
   baton_error_t *err = bt_app_files(c, &pre, &nfiles);
@@ -350,6 +430,7 @@ baton_error_t *baton_app_load(baton_engine_t *engine, const char *path, const ba
   bt_free(found);
   if (!err) err = bt_app_resolve_variables(app->manifest, app->opts.getenv_fn);
   if (!err) err = bt_app_check_sources(app->manifest);
+  if (!err) warn_broad_grants(app->manifest);
   if (!err) {
     app->comps = bt_calloc(app->manifest->ncomponents + 1, sizeof *app->comps);
     if (!app->comps) err = baton_error_new(BATON_ENO_MEMORY, "out of memory");
@@ -458,7 +539,10 @@ baton_error_t *baton_app_call_text(baton_app_t *app, const char *component, cons
     if (!err) {
       size_t len;
       char *text = bt_strbuf_take(&b, &len);
-      *result = text ? strdup(text) : NULL;
+      /* secret values a guest returned are replaced, as in flow results */
+      char *red = bt_app_redact(app->manifest, text ? text : "");
+      *result = red ? strdup(red) : NULL;
+      bt_free(red);
       bt_free(text);
       if (!*result) err = baton_error_new(BATON_ENO_MEMORY, "out of memory");
     }

@@ -530,8 +530,8 @@ baton_error_t *bt_appc_instantiate(bt_comp_t *c, uint64_t timeout_ms, bt_cstore_
   if (!err && !*trap) {
     if (c->ccomp) {
       const char *argv[] = {c->m->name};
-      baton_wasi_config_t wc = {.argv = argv, .argc = 1, .output = c->app->opts.output,
-                                .prefix_lines = c->app->opts.prefix_output};
+      baton_wasi_config_t wc = {.argv = argv, .argc = 1};
+      bt_app_wasi_output(c, &wc);
       /* the component's own `files` grants, as for core modules */
       baton_wasi_preopen_t *pre = NULL;
       size_t npre = 0;

@@ -87,6 +87,11 @@ BT_HIDDEN baton_trap_t *bt_app_config_lookup(const bt_comp_t *c, const baton_val
 BT_HIDDEN baton_error_t *bt_app_files(bt_comp_t *c, baton_wasi_preopen_t **out, size_t *n);
 BT_HIDDEN void bt_app_files_free(baton_wasi_preopen_t *pre, size_t n);
 
+/* Sets wc's output and line prefixes from the app's options. When guests'
+ * output is inherited and the app has secret values, it goes through a
+ * callback that replaces them (bt_app_redact) before writing to fd 1/2. */
+BT_HIDDEN void bt_app_wasi_output(bt_comp_t *c, baton_wasi_config_t *wc);
+
 /* ---- comp_component.c: real components and dependencies ---- */
 
 /* An instance of an app component with the instances of the components it

@@ -397,7 +397,12 @@ baton_error_t *bt_app_run_fmt(baton_app_t *app, const char *name, const char *in
   if (out_type && out.kind) {
     bt_strbuf_t b = BT_STRBUF_INIT;
     err = out_fmt == BATON_FORMAT_JSON ? bt_json_print(&out, out_type, &b) : bt_wave_print(&out, out_type, &b);
-    if (!err) res->output = dup_c(b.data ? b.data : "");
+    /* The result text is for printing: secret values a guest copied into
+     * it are replaced, as everywhere else. */
+    char *red = err ? NULL : bt_app_redact(app->manifest, b.data ? b.data : "");
+    if (!err && !red) err = baton_error_new(BATON_ENO_MEMORY, "out of memory");
+    if (!err) res->output = dup_c(red);
+    bt_free(red);
     bt_strbuf_free(&b);
   }
   baton_value_clear(&out);

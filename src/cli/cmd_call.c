@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "engine/internal.h"
 #include "util/common.h"
+#include "wasi/fs.h"
 
 static double now_us(void) {
   struct timespec ts;
@@ -81,6 +82,9 @@ static int take_dirs(int argc, char **argv) {
       fprintf(stderr, "baton: --dir expects HOST[:GUEST][:ro], got `%s`\n", spec);
       return -1;
     }
+    char buf[512];
+    const char *why = bt_wasi_grant_breadth(g_dirs[g_ndirs].host_path, buf, sizeof buf);
+    if (why) fprintf(stderr, "baton: warning: --dir `%s` grants %s\n", spec, why);
     g_ndirs++;
   }
   return out;

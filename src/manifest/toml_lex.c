@@ -152,9 +152,29 @@ static void render_line(const parser_t *p, size_t off, unsigned col,
   caret[c] = 0;
 }
 
+/* Replaces the text of every `quoted` span of msg (a value's source text)
+ * by "...", in place. */
+static void hide_quoted(char *msg) {
+  char *w = msg;
+  for (const char *r = msg; *r;) {
+    const char *close = *r == '`' ? strchr(r + 1, '`') : NULL;
+    if (!close) {
+      *w++ = *r++;
+      continue;
+    }
+    memcpy(w, "`...`", 5); /* never longer than the span it replaces */
+    w += 5;
+    r = close + 1;
+  }
+  *w = 0;
+}
+
 /* Records an error with code at byte offset off, formatted as
  * "FILE:LINE:COL: message", the source line and a caret line, unless an
- * error was already recorded. Always returns false, so callers can write
+ * error was already recorded. A document that mentions `secret` (it may
+ * declare secret variables, whose defaults must never be shown) gets no
+ * source line and no quoted value text: only the position and the
+ * message. Always returns false, so callers can write
  * `return bt_toml_fail(...)`. */
 static bool failv(parser_t *p, baton_errno_t code, size_t off, const char *fmt,
                   va_list ap) {
@@ -164,6 +184,12 @@ static bool failv(parser_t *p, baton_errno_t code, size_t off, const char *fmt,
   if (off > p->len) off = p->len;
   unsigned line, col;
   bt_toml_locate(p, off, &line, &col);
+  if (memmem(p->src, p->len, "secret", 6)) {
+    hide_quoted(msg);
+    p->err = baton_error_new(code, "%s:%u:%u: %s (source not quoted: the manifest may hold secrets)",
+                             p->filename, line, col, msg);
+    return false;
+  }
   render_line(p, off, col, shown, caret, sizeof caret);
   int w = snprintf(lnum, sizeof lnum, "%u", line);
   p->err =

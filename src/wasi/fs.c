@@ -1,11 +1,14 @@
 /*
- * src/wasi/fs.c: confined path resolution for WASI filesystem grants (see
- * fs.h).
+ * src/wasi/fs.c: confined path resolution for WASI filesystem grants, and
+ * the check that flags over-broad grants (see fs.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,4 +66,32 @@ baton_error_t *bt_wasi_open_grant(const baton_wasi_preopen_t *p, size_t i, bool 
   }
   *dirfd = fd;
   return NULL;
+}
+
+/* Whether dir (a resolved absolute path) is home or one of its ancestors. */
+static bool holds(const char *dir, const char *home) {
+  if (!home || !*home) return false;
+  char *real = realpath(home, NULL);
+  const char *h = real ? real : home;
+  size_t n = strlen(dir);
+  bool r = !strcmp(dir, "/") || (!strncmp(h, dir, n) && (h[n] == 0 || h[n] == '/'));
+  free(real);
+  return r;
+}
+
+const char *bt_wasi_grant_breadth(const char *host_path, char *buf, size_t size) {
+  char *real = host_path ? realpath(host_path, NULL) : NULL;
+  if (!real) return NULL;
+  const char *why = NULL;
+  const struct passwd *pw = getpwuid(getuid());
+  const char *slash = strrchr(real, '/');
+  if (!strcmp(real, "/")) {
+    why = "the root directory /";
+  } else if (holds(real, getenv("HOME")) || holds(real, pw ? pw->pw_dir : NULL) || !strcmp(real, "/root") ||
+             !strcmp(real, "/home") || (slash && slash - real == 5 && !strncmp(real, "/home", 5))) {
+    snprintf(buf, size, "%s, a home directory or a directory holding one", real);
+    why = buf;
+  }
+  free(real);
+  return why;
 }

@@ -9,6 +9,7 @@
 #define BT_WASI_FS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "baton/error.h"
@@ -32,5 +33,12 @@ BT_HIDDEN int bt_wasi_open_parent(int dirfd, char *path, int *parent, const char
  * failure *dirfd is -1 and nothing stays open. */
 BT_HIDDEN baton_error_t *bt_wasi_open_grant(const baton_wasi_preopen_t *p, size_t i, bool probe,
                                             int *dirfd);
+
+/* Whether granting host directory host_path hands out far more than an
+ * app should get: the root directory, or a directory that is or holds a
+ * home directory (the user's $HOME or passwd home, /root, /home or
+ * /home/NAME), after resolving symlinks and "..". Returns NULL when not,
+ * else a short description for a warning ("the root directory /"). */
+BT_HIDDEN const char *bt_wasi_grant_breadth(const char *host_path, char *buf, size_t size);
 
 #endif

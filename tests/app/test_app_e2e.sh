@@ -149,6 +149,16 @@ t "orders: --quiet" 0 baton run -q
 last_out "$R1"
 if [ -z "$err" ]; then pass; else fail "want no step log with --quiet"; fi
 
+# a secret variable a guest copies into its result is printed redacted
+sed 's/^greeting = { default = "hello from module1" }/greeting = { default = "hello from module1", secret = true }/' \
+  baton.toml >secret.toml
+t "orders: a secret in a flow result is redacted" 0 baton run -q -f secret.toml
+last_out '"order #1001 | module1: <redacted> | module2: timeout=30 retries=3"'
+out_lacks '| module1: hello from module1'
+out_has '[module1] module1 received "order #1001", config message="<redacted>"'
+t "orders: a secret in a call -f result is redacted" 0 baton call -f secret.toml module1 handle-init '"x"'
+last_out '"x | module1: <redacted>"'
+
 t "orders: baton up, two lines" 0 bash -c 'printf "%s\n" "\"first\"" "" "\"second\"" | baton up'
 count "$out" ' | module2: timeout=30 retries=3"' 2
 out_has '"first | module1: hello from module1 | module2: timeout=30 retries=3"'

@@ -5,7 +5,8 @@
 # none. `a` reads a host file through its grant (at the same path, relative
 # to the manifest, and at a mapped guest path); `b` sees no filesystem;
 # a read-only grant refuses writes; `baton call --dir` grants a core module
-# a directory. Prints "N passed, M failed" last and exits non-zero on any
+# a directory; grants of / or of a home directory are warned about, once,
+# with their manifest position. Prints "N passed, M failed" last and exits non-zero on any
 # failure.
 set -u
 
@@ -118,6 +119,31 @@ check "call --dir :ro" "write refused" "$B" call --dir "$T/data:/g:ro" cmd.wasm
 check "call --dir" wrote "$B" call cmd.wasm --dir="$T/data:/g"
 if [ -e data/new.txt ]; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAIL call --dir: data/new.txt not created" >&2; fi
+
+# over-broad grants work but are warned about, once, with their position:
+# a path climbing to / and a home directory (from the manifest and --dir)
+# err_has NAME TEXT: $T/err contains TEXT.
+err_has() {
+  if grep -qF -- "$2" "$T/err"; then passed=$((passed + 1)); else
+    failed=$((failed + 1))
+    printf 'FAIL %s: want stderr containing %s\n  stderr: %s\n' "$1" "$2" "$(head -c 2000 "$T/err")" >&2
+  fi
+}
+mkdir -p home/user
+sed 's|^files = \["data", "data:/mnt:ro"\]|files = ["data", "../../../../../../../../../../../../..:/up", "home/user:/h"]|' \
+  baton.toml >broad.toml
+check "a broad grant still works" 1 env HOME="$T/home/user" "$B" call -f broad.toml a can-read
+err_has "warning on a grant of /" \
+  'baton: warning: broad.toml:8:18: component `a` is granted the root directory / (files entry `../../../../../../../../../../../../..:/up`)'
+err_has "warning on a home directory" "baton: warning: broad.toml:8:64: component \`a\` is granted $T/home/user, a home directory"
+if [ "$(grep -c warning "$T/err")" = 2 ]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL want each warning once" >&2; fi
+check "call --dir /" denied "$B" call --dir /:/x cmd.wasm
+err_has "warning on --dir /" 'baton: warning: --dir `/:/x` grants the root directory /'
+check "no warning on an ordinary grant" 1 "$B" call -f baton.toml a can-read
+if grep -q warning "$T/err"; then
+  failed=$((failed + 1)); echo "FAIL a warning on an ordinary grant" >&2
+else passed=$((passed + 1)); fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -925,6 +925,23 @@ TEST(bom_and_crlf_positions) {
                   "baton.toml:1:5:");
 }
 
+/* A manifest that declares secrets never has its source quoted in a syntax
+ * error: a secret's default value must not reach the terminal or a log. */
+TEST(errors_never_quote_secrets) {
+  const char *m = parse_err("[variables]\napi_token = { default = \"hunter2\", secret = true, }\n");
+  ASSERT_CONTAINS(m, "baton.toml:2:");
+  ASSERT_TRUE(strstr(m, "hunter2") == NULL);
+  m = parse_err("[variables.api_token]\ndefault = \"hunter2\" x\nsecret = true\n");
+  ASSERT_CONTAINS(m, "baton.toml:2:");
+  ASSERT_TRUE(strstr(m, "hunter2") == NULL);
+  /* an unquoted value is quoted by the message itself */
+  m = parse_err("[variables.api_token]\ndefault = -hunter2\nsecret = true\n");
+  ASSERT_CONTAINS(m, "baton.toml:2:11: invalid value `...`");
+  ASSERT_TRUE(strstr(m, "hunter2") == NULL);
+  /* without secrets the line is still quoted */
+  ASSERT_CONTAINS(parse_err("[variables]\ntoken = { default = \"visible\" x }\n"), "visible");
+}
+
 TEST(error_message_format) {
   ASSERT_STREQ(parse_err("title = \"x\"\n\nname value\n"),
                "baton.toml:3:6: expected '=' after key\n"
@@ -1151,6 +1168,7 @@ int main(void) {
   RUN(value_positions);
   RUN(bom_and_crlf_positions);
   RUN(error_message_format);
+  RUN(errors_never_quote_secrets);
   RUN(corpus);
   RUN(alloc_failure);
   TEST_MAIN_END();
