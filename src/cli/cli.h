@@ -60,6 +60,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_wast(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_plugin(const char *name, int argc, char **argv);
 int cmd_call_app(const char *file, int npos, char **pos, bool json);
 /* Runs a typed call when the module has WIT (--wit, or an embedded

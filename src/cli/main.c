@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ static void usage(FILE *f) {
           "  graph [-f FILE] [FLOW]  print a flow as Graphviz DOT\n"
           "  build [-f FILE]         run component build commands, then AOT-compile\n"
           "  wast FILE.wast...       run WebAssembly spec scripts (-j N, --skip FILE)\n"
+          "  cache ls|prune|clear    list compiled modules (size, last use); remove least\n"
+          "                          recently used ones down to --max SIZE or\n"
+          "                          BATON_CACHE_MAX; remove them all\n"
           "  plugins list            list plugins (baton-NAME executables on PATH);\n"
           "                          `baton NAME ARGS...` runs one\n"
           "  version                 print the version\n"
@@ -234,6 +238,9 @@ int cli_fail(baton_error_t *err) {
 }
 
 int main(int argc, char **argv) {
+  /* A write past `ulimit -f` fails with EFBIG (reported by the cache as
+   * such) instead of killing baton. */
+  signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     usage(stderr);
     return BT_EXIT_USAGE;
@@ -250,6 +257,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "build")) return cmd_build(argc - 2, argv + 2);
   if (!strcmp(cmd, "wast")) return cmd_wast(argc - 2, argv + 2);
   if (!strcmp(cmd, "plugins")) return cmd_plugins(argc - 2, argv + 2);
+  if (!strcmp(cmd, "cache")) return cmd_cache(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("baton %s\n", baton_version());
     return BT_EXIT_OK;

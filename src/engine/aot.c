@@ -69,28 +69,9 @@ static const char *const k_cflags[] = {BT_AOT_CFLAGS};
 /* floor, ceil, trunc, nearbyint and friends are libm calls. */
 static const char *const k_ldlibs[] = {"-lm"};
 
-/* Creates dir and its parents (mode 0755). */
-static int mkdir_p(const char *dir) {
-  char tmp[PATH_MAX];
-  if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return ENAMETOOLONG;
-  for (char *p = tmp + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return errno;
-    *p = '/';
-  }
-  if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return errno;
-  return 0;
-}
-
-/* Writes len bytes to path, returning 0 or an errno. */
+/* Writes len bytes to path (mode 0600), returning 0 or an errno. */
 static int write_file(const char *path, const void *data, size_t len) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return errno;
-  size_t n = fwrite(data, 1, len, f);
-  int e = (n != len || ferror(f)) ? EIO : 0;
-  if (fclose(f) != 0 && !e) e = errno;
-  return e;
+  return bt_cache_write_file(path, data, len);
 }
 
 /* Reads a whole text file (NUL-terminated); caller frees. */
@@ -114,43 +95,12 @@ static char *read_text(const char *path) {
   return buf;
 }
 
-/* Removes a flat directory and its files. */
-static void remove_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  if (d) {
-    struct dirent *e;
-    char path[PATH_MAX];
-    while ((e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-      unlink(path);
-    }
-    closedir(d);
-  }
-  rmdir(dir);
-}
-
-/* Runs argv with stdout and stderr appended to log_path. Returns the exit
- * status, or -1 with errno set if the program could not be started. */
+/* Runs argv with stdout and stderr appended to log_path, in its own
+ * process group, killed with baton or on timeout (cache.c). Returns the
+ * exit status, -1 with errno set if the program could not be started, or
+ * -2 when it timed out. */
 static int run(char *const argv[], const char *log_path) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    errno = rc;
-    return -1;
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return bt_cache_run_tool(argv, log_path);
 }
 
 /* Returns the last `max` bytes of a log, trimmed, for error messages. */
@@ -180,7 +130,7 @@ static void cache_key(baton_engine_t *engine, const baton_module_t *m, char hex[
   bt_sha256_t s;
   uint8_t digest[32];
   bt_sha256_init(&s);
-  bt_sha256_update(&s, "baton-aot-v1", 13);
+  bt_sha256_update(&s, "baton-aot-v2", 13); /* v2: entries carry <key>.sum (cache.c) */
   bt_sha256_update(&s, m->bytes, m->len);
   bt_sha256_update(&s, engine->cc_identity, strlen(engine->cc_identity) + 1);
   bt_sha256_update(&s, engine->wasm2c_identity, strlen(engine->wasm2c_identity) + 1);
@@ -226,12 +176,14 @@ static baton_error_t *build_bytes(baton_engine_t *engine, baton_module_t *m, con
     snprintf(rt_path, sizeof rt_path, "%s/simd_rt.h", workdir);
     e = write_file(rt_path, bt_simd_rt_text, strlen(bt_simd_rt_text));
   }
-  if (e) return baton_error_new(BATON_ECACHE, "cannot write to cache directory %s: %s",
-                                engine->config.cache_dir, strerror(e));
+  if (e) return bt_cache_write_error(engine->config.cache_dir, e);
 
   char *w2c_argv[] = {"wasm2c", "-n", "m", wasm_path, "-o", c_path, NULL};
   int rc = run(w2c_argv, log_path);
   if (rc != 0) {
+    if (rc == -2)
+      return baton_error_new(BATON_ECOMPILE, "wasm2c timed out after %llu ms (BATON_COMPILE_TIMEOUT)",
+                             bt_cache_compile_timeout_ms());
     if (rc < 0) return baton_error_new(BATON_ECOMPILE, "cannot run wasm2c: %s (install wabt)", strerror(errno));
     char *tail = log_tail(log_path, 1500);
     baton_error_t *err = baton_error_new(BATON_ECOMPILE, "wasm2c rejected the module: %s", tail ? tail : "");
@@ -243,14 +195,21 @@ static baton_error_t *build_bytes(baton_engine_t *engine, baton_module_t *m, con
   if (perr) return perr;
   char *header = read_text(h_path);
   if (!header) return baton_error_new(BATON_ECOMPILE, "wasm2c produced no header");
-  FILE *gf = fopen(glue_path, "w");
+  int gfd = open(glue_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  FILE *gf = gfd >= 0 ? fdopen(gfd, "w") : NULL;
   if (!gf) {
+    if (gfd >= 0) close(gfd);
     bt_free(header);
     return baton_error_new(BATON_ECACHE, "cannot write %s: %s", glue_path, strerror(errno));
   }
   baton_error_t *err = bt_glue_write(m->wasm, lw, header, gf);
   bt_free(header);
-  if (fclose(gf) != 0 && !err) err = baton_error_new(BATON_ECACHE, "cannot write %s", glue_path);
+  int werr = ferror(gf) ? (errno ? errno : EIO) : 0;
+  if (fclose(gf) != 0 && !werr) werr = errno;
+  if (werr) {
+    baton_error_delete(err);
+    err = bt_cache_write_error(engine->config.cache_dir, werr);
+  }
   if (err) return err;
 
   /* CC may hold words ("ccache cc"): split it on spaces. */
@@ -273,6 +232,9 @@ static baton_error_t *build_bytes(baton_engine_t *engine, baton_module_t *m, con
   argv[n] = NULL;
   rc = run((char *const *)argv, log_path);
   if (rc != 0) {
+    if (rc == -2)
+      return baton_error_new(BATON_ECOMPILE, "C compiler `%s` timed out after %llu ms (BATON_COMPILE_TIMEOUT)",
+                             engine->config.cc, bt_cache_compile_timeout_ms());
     if (rc < 0)
       return baton_error_new(BATON_ECOMPILE, "cannot run the C compiler `%s`: %s",
                              engine->config.cc, strerror(errno));
@@ -337,7 +299,8 @@ static bool transient_failure(const baton_error_t *err) {
   if (ex && atoi(ex + 6) >= 126) return true; /* not executable, not found, signal */
   static const char *const k_transient[] = {"No space left", "out of memory", "Cannot allocate memory",
                                             "memory exhausted", "Killed", "Disk quota",
-                                            "Too many open files", "Resource temporarily"};
+                                            "Too many open files", "Resource temporarily",
+                                            "timed out after"};
   for (size_t i = 0; i < BT_ARRAY_LEN(k_transient); i++)
     if (strstr(msg, k_transient[i])) return true;
   return false;
@@ -346,7 +309,7 @@ static bool transient_failure(const baton_error_t *err) {
 /* Returns the error remembered in err_path, or NULL when there is none or
  * it was written by another baton build. */
 static baton_error_t *negative_read(const char *err_path) {
-  char *text = read_text(err_path);
+  char *text = bt_cache_read_text(err_path, 1 << 20);
   if (!text) return NULL;
   char ident[PATH_MAX + 64];
   generator_identity(ident, sizeof ident);
@@ -374,6 +337,7 @@ static void negative_write(const char *dir, const char *err_path, const baton_er
   snprintf(tmp, sizeof tmp, "%s/tmp-err-XXXXXX", dir);
   int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
   if (fd < 0) return;
+  fchmod(fd, 0600);
   FILE *f = fdopen(fd, "w");
   if (!f) {
     close(fd);
@@ -387,64 +351,79 @@ static void negative_write(const char *dir, const char *err_path, const baton_er
   if (!ok || rename(tmp, err_path) != 0) unlink(tmp);
 }
 
+/* Compiles m into a new entry `key` of dir under the key's lock, replacing
+ * whatever was there (work directories of crashed compiles of this key are
+ * removed first), and loads it. */
+static baton_error_t *compile_entry(baton_engine_t *engine, baton_module_t *m, const char *dir,
+                                    const char *key, const char *err_path, bool keep) {
+  double t0 = now_seconds();
+  bt_cache_sweep(dir, key, 0); /* we hold key's lock: its work dirs are stale */
+  char workdir[PATH_MAX];
+  baton_error_t *err = NULL;
+  snprintf(workdir, sizeof workdir, "%s/tmp-%s-XXXXXX", dir, key);
+  if (!mkdtemp(workdir)) return bt_cache_write_error(dir, errno);
+  chmod(workdir, 0700);
+  err = build(engine, m, workdir);
+  if (err) err = bt_cache_check_space(dir, err); /* a full disk, whatever the tool said */
+  if (!err) {
+    err = bt_cache_commit(dir, key, workdir);
+    if (!err) unlink(err_path); /* left by another baton build, if any */
+  } else if (!transient_failure(err)) {
+    negative_write(dir, err_path, err);
+  }
+  if (!err || !keep) bt_cache_sweep(dir, key, 0);
+  else err = baton_error_wrap(err, "work files kept in %s", workdir);
+  m->compile_seconds = now_seconds() - t0;
+  if (err) return err;
+  char why[PATH_MAX];
+  if (bt_cache_load(dir, key, NULL, &m->dl, &m->glue, why, sizeof why) != 1)
+    return baton_error_new(BATON_ECACHE, "compiled module %s/%s.so %s", dir, key, why);
+  return NULL;
+}
+
 baton_error_t *bt_aot_compile(baton_engine_t *engine, baton_module_t *m) {
   const char *dir = engine->config.cache_dir;
-  int e = mkdir_p(dir);
-  if (e || access(dir, W_OK) != 0)
-    return baton_error_new(BATON_ECACHE,
-                           "cache directory %s is not usable: %s (set BATON_CACHE_DIR "
-                           "to a writable directory)",
-                           dir, strerror(e ? e : errno));
-  char key[65], final_path[PATH_MAX], lock_path[PATH_MAX], err_path[PATH_MAX];
+  baton_error_t *err = bt_cache_dir_prepare(dir);
+  if (err) return err;
+  char key[65], final_path[PATH_MAX], err_path[PATH_MAX], why[PATH_MAX];
   cache_key(engine, m, key);
   snprintf(final_path, sizeof final_path, "%s/%s.so", dir, key);
-  snprintf(lock_path, sizeof lock_path, "%s/%s.lock", dir, key);
   snprintf(err_path, sizeof err_path, "%s/%s.err", dir, key);
 
   m->so_path = bt_strdup(final_path);
   if (!m->so_path) return baton_error_new(BATON_ENO_MEMORY, "out of memory");
-  if (access(final_path, R_OK) == 0) {
+  /* Only a verified object is loaded (cache.c); anything else is a miss. */
+  bool reported = false;
+  if (bt_cache_load(dir, key, &reported, &m->dl, &m->glue, why, sizeof why) == 1) {
     m->cache_hit = true;
     return NULL;
   }
   /* BATON_KEEP_AOT asks for the work files of a failure: compile again. */
   bool keep = getenv("BATON_KEEP_AOT") != NULL;
-  baton_error_t *err = keep ? NULL : negative_read(err_path);
-  if (err) return err;
+  if (!keep && (err = negative_read(err_path))) return err;
 
-  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0)
-    return baton_error_new(BATON_ECACHE, "cannot create lock %s: %s", lock_path, strerror(errno));
-  while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {
-  }
-  if (access(final_path, R_OK) == 0) {
+  int lock = -1;
+  if ((err = bt_cache_lock(dir, key, &lock))) return err;
+  if (bt_cache_load(dir, key, &reported, &m->dl, &m->glue, why, sizeof why) == 1) {
     m->cache_hit = true; /* another process compiled it while we waited */
   } else if (!keep && (err = negative_read(err_path))) {
     /* another process failed to compile it while we waited */
   } else {
-    double t0 = now_seconds();
-    char workdir[PATH_MAX];
-    snprintf(workdir, sizeof workdir, "%s/tmp-%s-XXXXXX", dir, key);
-    if (!mkdtemp(workdir)) {
-      err = baton_error_new(BATON_ECACHE, "cannot create %s: %s", workdir, strerror(errno));
-    } else {
-      err = build(engine, m, workdir);
-      if (!err) {
-        char so[PATH_MAX];
-        snprintf(so, sizeof so, "%s/out.so", workdir);
-        if (rename(so, final_path) != 0)
-          err = baton_error_new(BATON_ECACHE, "cannot move %s into the cache: %s", so, strerror(errno));
-        else
-          unlink(err_path); /* left by another baton build, if any */
-      } else if (!transient_failure(err)) {
-        negative_write(dir, err_path, err);
-      }
-      if (!err || !keep) remove_dir(workdir);
-      else err = baton_error_wrap(err, "work files kept in %s", workdir);
-    }
-    m->compile_seconds = now_seconds() - t0;
+    err = compile_entry(engine, m, dir, key, err_path, keep);
   }
-  flock(lock, LOCK_UN);
-  close(lock);
+  bt_cache_unlock(lock);
+  /* Housekeeping after a compile: old work directories of crashed
+   * processes, and the size cap. */
+  if (!m->cache_hit) {
+    static _Atomic int swept;
+    if (!atomic_exchange(&swept, 1)) bt_cache_sweep(dir, NULL, 3600);
+    unsigned long long max;
+    size_t removed;
+    unsigned long long freed;
+    if (bt_cache_max_bytes(&max)) {
+      baton_error_t *perr = bt_cache_prune(dir, max, key, &removed, &freed);
+      baton_error_delete(perr);
+    }
+  }
   return err;
 }

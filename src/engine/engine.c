@@ -33,19 +33,12 @@ const char *baton_valkind_name(baton_valkind_t kind) {
 baton_config_t *baton_config_new(void) {
   baton_config_t *c = bt_calloc(1, sizeof *c);
   if (!c) return NULL;
-  const char *dir = getenv("BATON_CACHE_DIR");
-  char buf[PATH_MAX];
-  if (!dir || !*dir) {
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg) snprintf(buf, sizeof buf, "%s/baton", xdg);
-    else snprintf(buf, sizeof buf, "%s/.cache/baton", home && *home ? home : "/tmp");
-    dir = buf;
-  }
+  /* Never a shared directory: with no per-user location, cache_dir stays
+   * NULL and the engine uses a private one (cache.c). */
   const char *cc = getenv("CC");
-  c->cache_dir = bt_strdup(dir);
+  c->cache_dir = bt_cache_default_dir();
   c->cc = bt_strdup(cc && *cc ? cc : "cc");
-  if (!c->cache_dir || !c->cc) {
+  if (!c->cc) {
     baton_config_delete(c);
     return NULL;
   }
@@ -121,6 +114,10 @@ baton_error_t *baton_engine_new(baton_config_t *config, baton_engine_t **out) {
   }
   e->config = *config;
   bt_free(config); /* fields moved into the engine */
+  if (!e->config.cache_dir) {
+    const char *priv = bt_cache_private_dir();
+    e->config.cache_dir = bt_strdup(priv ? priv : "/nonexistent/baton-no-cache-directory");
+  }
   pthread_mutex_init(&e->lock, NULL);
   /* The compiler's identity is that of its first word ("ccache cc" -> ccache
    * plus the whole command line). */
@@ -138,7 +135,7 @@ baton_error_t *baton_engine_new(baton_config_t *config, baton_engine_t **out) {
   }
   e->cc_identity = ident;
   e->wasm2c_identity = tool_identity("wasm2c");
-  if (!e->cc_identity || !e->wasm2c_identity) {
+  if (!e->cc_identity || !e->wasm2c_identity || !e->config.cache_dir) {
     baton_engine_delete(e);
     return baton_error_new(BATON_ENO_MEMORY, "out of memory");
   }

@@ -175,6 +175,79 @@ BT_HIDDEN baton_error_t *bt_module_compile(baton_module_t *m);
 BT_HIDDEN baton_error_t *bt_aot_compile(baton_engine_t *engine,
                                         baton_module_t *m);
 
+/* ---- cache.c: integrity of the compiled-module cache ---- */
+
+/* Creates dir (and missing parents) with mode 0700 and checks that it is a
+ * directory owned by the current user that group and others cannot write,
+ * under directories that only root or the user can rename (sticky ones
+ * such as /tmp aside). ECACHE errors name the path and the fix. */
+BT_HIDDEN baton_error_t *bt_cache_dir_prepare(const char *dir);
+/* The default cache directory: $BATON_CACHE_DIR, $XDG_CACHE_HOME/baton,
+ * $HOME/.cache/baton, or the account's home from the password database.
+ * NULL when there is no per-user location (caller frees otherwise). */
+BT_HIDDEN char *bt_cache_default_dir(void);
+/* A private 0700 mkdtemp directory for this process only (announced once
+ * on stderr, removed at exit); NULL when it cannot be created. */
+BT_HIDDEN const char *bt_cache_private_dir(void);
+/* Verifies cache entry key in dir (O_NOFOLLOW, ownership and mode, size and
+ * SHA-256 against <key>.sum) and loads it from the verified descriptor,
+ * checking the glue ABI tag. Returns 1 loaded (*dl, *glue set), 0 no
+ * entry, -1 an entry that must not be loaded (why: the reason; said once
+ * on stderr unless *reported, which is then set; reported may be NULL). */
+BT_HIDDEN int bt_cache_load(const char *dir, const char *key, bool *reported, void **dl,
+                            const bt_glue_module_t **glue, char *why, size_t n);
+/* Makes workdir/out.so entry key of dir: mode 0600, its integrity record
+ * written and renamed into place, then the object renamed. */
+BT_HIDDEN baton_error_t *bt_cache_commit(const char *dir, const char *key, const char *workdir);
+/* Takes <key>.lock (0600, O_NOFOLLOW: a symlink there is replaced, never
+ * followed). */
+BT_HIDDEN baton_error_t *bt_cache_lock(const char *dir, const char *key, int *fd);
+BT_HIDDEN void bt_cache_unlock(int fd);
+/* Reads a small file of ours (O_NOFOLLOW, owner and mode checked, at most
+ * max bytes), NUL-terminated; NULL otherwise. Caller frees. */
+BT_HIDDEN char *bt_cache_read_text(const char *path, size_t max);
+/* Write helpers returning 0 or an errno; files are created 0600. */
+BT_HIDDEN int bt_cache_write_fd(int fd, const void *data, size_t len);
+BT_HIDDEN int bt_cache_write_file(const char *path, const void *data, size_t len);
+/* The error for a failed write of errno e into the cache directory dir
+ * ("no space left on device ... dir" for ENOSPC). */
+BT_HIDDEN baton_error_t *bt_cache_write_error(const char *dir, int e);
+/* Replaces err (taking it) by the no-space (or file size limit) error when
+ * the failed compile ran out of room in dir; else returns err. */
+BT_HIDDEN baton_error_t *bt_cache_check_space(const char *dir, baton_error_t *err);
+/* Runs argv (searched on PATH) with stdin from /dev/null and its output
+ * appended to log_path, in its own process group under a supervisor that
+ * kills the group when baton dies; the group is killed after
+ * bt_cache_compile_timeout_ms. Returns the exit status (128+signal), -1
+ * with errno when it cannot be started, -2 on timeout. */
+BT_HIDDEN int bt_cache_run_tool(char *const argv[], const char *log_path);
+/* $BATON_COMPILE_TIMEOUT (seconds; 0 = none), default 600 s, in ms. */
+BT_HIDDEN unsigned long long bt_cache_compile_timeout_ms(void);
+/* Removes work directories (tmp-<key>-*) and temporary files of dir older
+ * than min_age_s whose key is not locked by a running compile; those of
+ * key (whose lock the caller holds) whatever their age. Returns how many. */
+BT_HIDDEN size_t bt_cache_sweep(const char *dir, const char *key, double min_age_s);
+
+/* One cache entry, for `baton cache`. */
+typedef struct {
+  char key[65];
+  unsigned long long bytes; /* object, record and remembered failure */
+  long long last_used;      /* time of the last load (the record's mtime) */
+  bool has_object, has_record, failed;
+} bt_cache_entry_t;
+/* Lists dir's entries, least recently used first (caller frees *out). */
+BT_HIDDEN baton_error_t *bt_cache_list(const char *dir, bt_cache_entry_t **out, size_t *n);
+/* Removes least recently used entries (never keep, nor one being
+ * compiled) until the entries total at most max bytes; sweeps stale work
+ * directories. */
+BT_HIDDEN baton_error_t *bt_cache_prune(const char *dir, unsigned long long max, const char *keep,
+                                        size_t *removed, unsigned long long *freed);
+/* Removes every entry, lock and work directory not in use. Only files
+ * named as baton names them are touched. */
+BT_HIDDEN baton_error_t *bt_cache_clear(const char *dir, size_t *removed, unsigned long long *freed);
+/* $BATON_CACHE_MAX in bytes (K, M, G suffixes); false when unset or bad. */
+BT_HIDDEN bool bt_cache_max_bytes(unsigned long long *out);
+
 /* ---- w2c_patch.c ---- */
 
 /* Rewrites the wasm2c-generated C file at c_path so that call_indirect and

@@ -114,18 +114,11 @@ static baton_error_t *bind_glue(baton_module_t *m) {
   return NULL;
 }
 
-/* Loads the compiled shared object and binds it to the runtime. */
+/* Binds the compiled shared object to the runtime: bt_aot_compile loaded
+ * it from a verified cache entry and checked its ABI tag (cache.c). */
 static baton_error_t *load_object(baton_module_t *m) {
-  m->dl = dlopen(m->so_path, RTLD_NOW | RTLD_LOCAL);
-  if (!m->dl) {
-    const char *why = dlerror();
-    return baton_error_new(BATON_ECACHE, "cannot load compiled module %s: %s (delete it to recompile)",
-                           m->so_path, why ? why : "unknown error");
-  }
-  m->glue = dlsym(m->dl, "baton_glue_module");
-  if (!m->glue || m->glue->abi_version != BT_GLUE_ABI_VERSION)
-    return baton_error_new(BATON_ECACHE, "compiled module %s is not a baton %u module",
-                           m->so_path, BT_GLUE_ABI_VERSION);
+  if (!m->dl || !m->glue)
+    return baton_error_new(BATON_ECACHE, "compiled module %s was not loaded", m->so_path);
   m->glue->init_module(&bt_runtime);
   return NULL;
 }

@@ -1132,7 +1132,7 @@ TEST(failed_compile_is_remembered) {
   for (int i = 0; i < 2; i++) {
     baton_error_t *err = load_with_cc(cache, path);
     ASSERT_NOT_NULL(err);
-    ASSERT_CONTAINS(baton_error_message(err), "No space left");
+    ASSERT_CONTAINS(baton_error_message(err), "no space left on device for the cache directory");
     baton_error_delete(err);
   }
   ASSERT_EQ(count_lines(count), 10);
