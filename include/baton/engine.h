@@ -17,7 +17,9 @@ typedef struct baton_config baton_config_t;
 typedef struct baton_engine baton_engine_t;
 
 /* Creates a configuration with defaults: cache dir from $BATON_CACHE_DIR,
- * else $XDG_CACHE_HOME/baton, else ~/.cache/baton; compiler from $CC, else
+ * else $XDG_CACHE_HOME/baton, else ~/.cache/baton (without HOME the
+ * account's home; with none, the engine uses a private temporary directory
+ * for the process: never a shared one); compiler from $CC, else
  * "cc"; no deadline; memory limited only by each module's own maximum.
  * Returns NULL when out of memory. Free with baton_config_delete() unless
  * passed to baton_engine_new(), which takes ownership. */
