@@ -265,18 +265,21 @@ int bt_cache_write_file(const char *path, const void *data, size_t len) {
 /* Hashes the whole file behind fd (read, never mapped: a file truncated
  * under us cannot SIGBUS). Returns the number of bytes hashed, or -1. */
 static long long hash_fd(int fd, uint8_t digest[32]) {
+  enum { BUF = 65536 };
+  uint8_t *buf = bt_malloc(BUF);
+  if (!buf) return -1;
   bt_sha256_t s;
   bt_sha256_init(&s);
-  static __thread uint8_t buf[65536];
   long long total = 0;
   for (;;) {
-    ssize_t r = pread(fd, buf, sizeof buf, total);
+    ssize_t r = pread(fd, buf, BUF, total);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return -1;
-    if (r == 0) break;
+    if (r < 0) total = -1;
+    if (r <= 0) break;
     bt_sha256_update(&s, buf, (size_t)r);
     total += r;
   }
+  bt_free(buf);
   bt_sha256_final(&s, digest);
   return total;
 }
