@@ -68,12 +68,12 @@ static int32_t lane(const baton_val_t *v, int i) {
 static baton_trap_t *twice(void *env, baton_caller_t *caller, const baton_val_t *args, baton_val_t *res) {
   (void)env;
   (void)caller;
-  int32_t l[4];
+  uint32_t l[4]; /* unsigned: lanes wrap as i32x4.add does */
   memcpy(l, args[0].of.v128, 16);
   for (int i = 0; i < 4; i++) l[i] *= 2;
   res[0].kind = BATON_V128;
   memcpy(res[0].of.v128, l, 16);
-  res[1] = I32(args[1].of.i32 * 2);
+  res[1] = I32((int32_t)((uint32_t)args[1].of.i32 * 2u));
   return NULL;
 }
 
