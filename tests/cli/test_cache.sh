@@ -141,6 +141,17 @@ check "missing record: replaced" verified "$T/c"
 # a planted object together with a record that matches it (an attacker who
 # can write the directory): the directory checks below are what stop that.
 
+# ---- a verified object with a wrong glue ABI tag: a miss, compiled again ----
+printf 'const struct { unsigned abi; } baton_glue_module = {999};\n' >"$T/abi.c"
+cc -shared -fPIC -o "$T/abi.so" "$T/abi.c" || exit 1
+fresh "$T/c"
+cp "$T/abi.so" "$so" && chmod 600 "$so"
+printf 'baton-cache-index 1\nsize %s\nsha256 %s\n' "$(stat -c %s "$so")" "$(sha256sum <"$so" | cut -d' ' -f1)" >"$T/c/$key.sum"
+call_ok "bad ABI tag" "$T/c"
+check "bad ABI tag: reason" contains "$err" "$key.so is not a baton"
+check "bad ABI tag: said once" [ "$(lines "$err")" = 1 ]
+check "bad ABI tag: replaced" verified "$T/c"
+
 # ---- modes: explicit, whatever the umask ----
 rm -rf "$T/u"
 (umask 000 && BATON_CACHE_DIR="$T/u/deep/cache" "$B" compile traps.wasm >/dev/null 2>&1)
