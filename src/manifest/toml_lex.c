@@ -152,21 +152,22 @@ static void render_line(const parser_t *p, size_t off, unsigned col,
   caret[c] = 0;
 }
 
-/* Replaces the text of every `quoted` span of msg (a value's source text)
- * by "...", in place. */
-static void hide_quoted(char *msg) {
-  char *w = msg;
-  for (const char *r = msg; *r;) {
+/* Copies msg into out (size bytes, always NUL-terminated) with the text of
+ * every `quoted` span (a value's source text) replaced by "...". */
+static void hide_quoted(const char *msg, char *out, size_t size) {
+  size_t o = 0;
+  for (const char *r = msg; *r && o + 1 < size;) {
     const char *close = *r == '`' ? strchr(r + 1, '`') : NULL;
     if (!close) {
-      *w++ = *r++;
+      out[o++] = *r++;
       continue;
     }
-    memcpy(w, "`...`", 5); /* never longer than the span it replaces */
-    w += 5;
+    if (o + 6 > size) break;
+    memcpy(out + o, "`...`", 5);
+    o += 5;
     r = close + 1;
   }
-  *w = 0;
+  out[o] = 0;
 }
 
 /* Records an error with code at byte offset off, formatted as
@@ -185,9 +186,9 @@ static bool failv(parser_t *p, baton_errno_t code, size_t off, const char *fmt,
   unsigned line, col;
   bt_toml_locate(p, off, &line, &col);
   if (memmem(p->src, p->len, "secret", 6)) {
-    hide_quoted(msg);
+    hide_quoted(msg, shown, sizeof shown);
     p->err = baton_error_new(code, "%s:%u:%u: %s (source not quoted: the manifest may hold secrets)",
-                             p->filename, line, col, msg);
+                             p->filename, line, col, shown);
     return false;
   }
   render_line(p, off, col, shown, caret, sizeof caret);

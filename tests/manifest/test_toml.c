@@ -938,6 +938,10 @@ TEST(errors_never_quote_secrets) {
   m = parse_err("[variables.api_token]\ndefault = -hunter2\nsecret = true\n");
   ASSERT_CONTAINS(m, "baton.toml:2:11: invalid value `...`");
   ASSERT_TRUE(strstr(m, "hunter2") == NULL);
+  /* an empty quoted span grows when hidden: the rest of the message stays
+   * intact (found by fuzz_toml: hiding used to write past the message) */
+  m = parse_err("# secret\n\"\" = 1\n\"\" = 2\n");
+  ASSERT_CONTAINS(m, "duplicate key `...` (first defined at 2:1)");
   /* without secrets the line is still quoted */
   ASSERT_CONTAINS(parse_err("[variables]\ntoken = { default = \"visible\" x }\n"), "visible");
 }
