@@ -19,7 +19,7 @@
 #include "app/internal.h"
 #include "component/component.h"
 #include "component/instance.h"
-#include "engine/internal.h"
+#include "engine/staged.h"
 #include "util/fileio.h"
 #include "value/value.h"
 #include "wasi/fs.h"

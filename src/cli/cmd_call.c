@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "engine/internal.h"
+#include "engine/staged.h"
 #include "util/common.h"
 #include "wasi/fs.h"
 

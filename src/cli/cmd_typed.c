@@ -15,7 +15,7 @@
 #include "app/internal.h"
 #include "cli/cli.h"
 #include "component/component.h"
-#include "engine/internal.h"
+#include "engine/staged.h"
 #include "util/fileio.h"
 #include "value/value.h"
 #include "wit/wit.h"

@@ -17,6 +17,7 @@
 #include "baton/instance.h"
 #include "baton/module.h"
 #include "engine/glue_abi.h"
+#include "engine/staged.h"
 #include "util/common.h"
 #include "wasm/wasm.h"
 
@@ -151,21 +152,7 @@ static inline baton_instance_t *bt_instance_from_ctx(void *ctx) {
   return (baton_instance_t *)(cell - offsetof(baton_instance_t, self_cell));
 }
 
-/* ---- module.c: parsing without compiling ---- */
-
-/* Parses and validates a module and indexes its imports and exports, but
- * compiles nothing: the module can be inspected (baton_module_import/
- * export, custom sections) and checked against a linker
- * (baton_instance_pre_new), so that a caller can refuse an app before
- * paying for compilation. It must be compiled with bt_module_compile
- * before it is instantiated. Errors and ownership as baton_module_new. */
-BT_HIDDEN baton_error_t *bt_module_parse(baton_engine_t *engine, const uint8_t *bytes, size_t len,
-                                         const char *name, baton_module_t **out);
-BT_HIDDEN baton_error_t *bt_module_parse_file(baton_engine_t *engine, const char *path,
-                                              baton_module_t **out);
-/* Compiles (or loads from the cache) a parsed module; a no-op when it is
- * compiled already. Not thread-safe for one module. */
-BT_HIDDEN baton_error_t *bt_module_compile(baton_module_t *m);
+/* module.c: parsing without compiling is declared in engine/staged.h. */
 
 /* ---- aot.c ---- */
 
